@@ -1,0 +1,182 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { defineEvent, type EventOf } from '../events/envelope.js';
+
+/** Events on stream `sms-<MessageSid>`: one inbound SMS and everything the service did about it. */
+
+export const Category = Type.Union([
+  Type.Literal('coding'),
+  Type.Literal('debug'),
+  Type.Literal('design'),
+  Type.Literal('documentation'),
+  Type.Literal('analysis'),
+  Type.Literal('general'),
+]);
+export type Category = Static<typeof Category>;
+export const CATEGORIES: readonly Category[] = ['coding', 'debug', 'design', 'documentation', 'analysis', 'general'];
+
+export const Keyword = Type.Union([
+  Type.Literal('STOP'),
+  Type.Literal('START'),
+  Type.Literal('HELP'),
+  Type.Literal('RESET'),
+  Type.Literal('MORE'),
+]);
+export type Keyword = Static<typeof Keyword>;
+
+const Phone = Type.String({ pattern: '^\\+[1-9]\\d{6,14}$' });
+const Encoding = Type.Union([Type.Literal('GSM-7'), Type.Literal('UCS-2')]);
+export const ReplyKind = Type.Union([
+  Type.Literal('answer'),
+  Type.Literal('continuation'),
+  Type.Literal('keyword'),
+  Type.Literal('rate_limit'),
+  Type.Literal('error'),
+]);
+export type ReplyKind = Static<typeof ReplyKind>;
+export const DELIVERY_STATUSES = [
+  'accepted',
+  'scheduled',
+  'queued',
+  'sending',
+  'sent',
+  'delivered',
+  'undelivered',
+  'failed',
+  'read',
+  'canceled',
+] as const;
+export const DeliveryStatus = Type.Union(DELIVERY_STATUSES.map((s) => Type.Literal(s)));
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+export const TaskOutcome = Type.Union([
+  Type.Literal('answered'),
+  Type.Literal('keyword'),
+  Type.Literal('rate_limited'),
+  Type.Literal('opted_out'),
+  Type.Literal('nothing_to_continue'),
+]);
+export type TaskOutcome = Static<typeof TaskOutcome>;
+
+export const SmsReceived = defineEvent(
+  'SmsReceived',
+  Type.Object({
+    messageSid: Type.String({ minLength: 1 }),
+    from: Phone,
+    to: Type.String(),
+    body: Type.String({ maxLength: 1600 }),
+    numMedia: Type.Integer({ minimum: 0 }),
+    provider: Type.Union([Type.Literal('twilio'), Type.Literal('simulator')]),
+    receivedAt: Type.String({ format: 'date-time' }),
+  }),
+);
+export const KeywordDetected = defineEvent('KeywordDetected', Type.Object({ keyword: Keyword, word: Type.String() }));
+export const TaskClassified = defineEvent(
+  'TaskClassified',
+  Type.Object({
+    category: Category,
+    priority: Type.Union([Type.Literal('low'), Type.Literal('normal'), Type.Literal('high')]),
+    complexityScore: Type.Number({ minimum: 0, maximum: 1 }),
+    model: Type.String(),
+    classifier: Type.Union([Type.Literal('rules'), Type.Literal('llm')]),
+  }),
+);
+export const RateLimited = defineEvent(
+  'RateLimited',
+  Type.Object({
+    window: Type.Union([Type.Literal('minute'), Type.Literal('day'), Type.Literal('month')]),
+    limit: Type.Integer(),
+    retryAt: Type.String({ format: 'date-time' }),
+    notified: Type.Boolean(),
+  }),
+);
+export const AiResponseGenerated = defineEvent(
+  'AiResponseGenerated',
+  Type.Object({
+    model: Type.String(),
+    fallbackUsed: Type.Boolean(),
+    text: Type.String(),
+    promptTokens: Type.Integer({ minimum: 0 }),
+    completionTokens: Type.Integer({ minimum: 0 }),
+    costUsd: Type.Number({ minimum: 0 }),
+    latencyMs: Type.Integer({ minimum: 0 }),
+  }),
+);
+export const ReplySent = defineEvent(
+  'ReplySent',
+  Type.Object({
+    kind: ReplyKind,
+    to: Phone,
+    body: Type.String(),
+    providerMessageSid: Type.String(),
+    provider: Type.Union([Type.Literal('twilio'), Type.Literal('simulator')]),
+    segments: Type.Integer({ minimum: 1 }),
+    encoding: Encoding,
+    /** Characters of the full answer sent so far (this part included); lets MORE continue. */
+    sentUpTo: Type.Optional(Type.Integer({ minimum: 0 })),
+    /** True when part of the answer is still unsent: texting MORE sends the next part. */
+    hasMore: Type.Boolean(),
+    /** For a continuation: the task whose answer this part continues. */
+    continuesMessageSid: Type.Optional(Type.String()),
+  }),
+);
+export const DeliveryStatusUpdated = defineEvent(
+  'DeliveryStatusUpdated',
+  Type.Object({
+    providerMessageSid: Type.String(),
+    status: DeliveryStatus,
+    errorCode: Type.Optional(Type.String()),
+  }),
+);
+export const TaskCompleted = defineEvent(
+  'TaskCompleted',
+  Type.Object({ outcome: TaskOutcome, processingMs: Type.Integer({ minimum: 0 }) }),
+);
+export const TaskFailed = defineEvent(
+  'TaskFailed',
+  Type.Object({
+    step: Type.String(),
+    errorType: Type.String(),
+    errorMessage: Type.String(),
+    attempts: Type.Integer({ minimum: 0 }),
+    round: Type.Integer({ minimum: 0 }),
+  }),
+);
+export const TaskRetryRequested = defineEvent(
+  'TaskRetryRequested',
+  Type.Object({ requestedBy: Type.String(), round: Type.Integer({ minimum: 1 }) }),
+);
+
+export const smsTaskEvents = [
+  SmsReceived,
+  KeywordDetected,
+  TaskClassified,
+  RateLimited,
+  AiResponseGenerated,
+  ReplySent,
+  DeliveryStatusUpdated,
+  TaskCompleted,
+  TaskFailed,
+  TaskRetryRequested,
+] as const;
+
+export type SmsReceived = EventOf<typeof SmsReceived>;
+export type KeywordDetected = EventOf<typeof KeywordDetected>;
+export type TaskClassified = EventOf<typeof TaskClassified>;
+export type RateLimited = EventOf<typeof RateLimited>;
+export type AiResponseGenerated = EventOf<typeof AiResponseGenerated>;
+export type ReplySent = EventOf<typeof ReplySent>;
+export type DeliveryStatusUpdated = EventOf<typeof DeliveryStatusUpdated>;
+export type TaskCompleted = EventOf<typeof TaskCompleted>;
+export type TaskFailed = EventOf<typeof TaskFailed>;
+export type TaskRetryRequested = EventOf<typeof TaskRetryRequested>;
+
+export type SmsTaskEvent =
+  | SmsReceived
+  | KeywordDetected
+  | TaskClassified
+  | RateLimited
+  | AiResponseGenerated
+  | ReplySent
+  | DeliveryStatusUpdated
+  | TaskCompleted
+  | TaskFailed
+  | TaskRetryRequested;

@@ -1,0 +1,86 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { defineEvent, type EventOf } from '../events/envelope.js';
+
+/** Events on stream `user-<E.164>`: one person, their tier, usage and consent. */
+
+export const Tier = Type.Union([Type.Literal('free'), Type.Literal('premium')]);
+export type Tier = Static<typeof Tier>;
+export const RateWindow = Type.Union([Type.Literal('minute'), Type.Literal('day'), Type.Literal('month')]);
+export type RateWindow = Static<typeof RateWindow>;
+
+export const UserRegistered = defineEvent(
+  'UserRegistered',
+  Type.Object({ phone: Type.String(), tier: Tier, registeredAt: Type.String({ format: 'date-time' }) }),
+);
+/** One quota unit taken by one SMS; appended with an expected revision so two texts cannot share a unit. */
+export const UsageRecorded = defineEvent(
+  'UsageRecorded',
+  Type.Object({ messageSid: Type.String(), at: Type.String({ format: 'date-time' }) }),
+);
+export const RateLimitHit = defineEvent(
+  'RateLimitHit',
+  Type.Object({
+    messageSid: Type.String(),
+    window: RateWindow,
+    windowStart: Type.String({ format: 'date-time' }),
+    retryAt: Type.String({ format: 'date-time' }),
+    /** Only the first limited SMS of a window gets the polite notice. */
+    notify: Type.Boolean(),
+  }),
+);
+export const UserOptedOut = defineEvent(
+  'UserOptedOut',
+  Type.Object({
+    source: Type.Union([Type.Literal('keyword'), Type.Literal('carrier')]),
+    messageSid: Type.Optional(Type.String()),
+  }),
+);
+export const UserOptedIn = defineEvent('UserOptedIn', Type.Object({ messageSid: Type.Optional(Type.String()) }));
+export const ConversationReset = defineEvent('ConversationReset', Type.Object({ messageSid: Type.String() }));
+/** A question and its answer, kept on the user stream as conversation memory for the next turns. */
+export const ConversationTurnRecorded = defineEvent(
+  'ConversationTurnRecorded',
+  Type.Object({ messageSid: Type.String(), question: Type.String(), answer: Type.String() }),
+);
+export const TierChanged = defineEvent('TierChanged', Type.Object({ tier: Tier, changedBy: Type.String() }));
+export const UserProfileUpdated = defineEvent(
+  'UserProfileUpdated',
+  Type.Object({
+    email: Type.Optional(Type.String()),
+    fullName: Type.Optional(Type.String()),
+    preferences: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  }),
+);
+
+export const userEvents = [
+  UserRegistered,
+  UsageRecorded,
+  RateLimitHit,
+  UserOptedOut,
+  UserOptedIn,
+  ConversationReset,
+  ConversationTurnRecorded,
+  TierChanged,
+  UserProfileUpdated,
+] as const;
+
+export type UserRegistered = EventOf<typeof UserRegistered>;
+export type UsageRecorded = EventOf<typeof UsageRecorded>;
+export type RateLimitHit = EventOf<typeof RateLimitHit>;
+export type UserOptedOut = EventOf<typeof UserOptedOut>;
+export type UserOptedIn = EventOf<typeof UserOptedIn>;
+export type ConversationReset = EventOf<typeof ConversationReset>;
+export type ConversationTurnRecorded = EventOf<typeof ConversationTurnRecorded>;
+export type TierChanged = EventOf<typeof TierChanged>;
+export type UserProfileUpdated = EventOf<typeof UserProfileUpdated>;
+
+export type UserEvent =
+  | UserRegistered
+  | UsageRecorded
+  | RateLimitHit
+  | UserOptedOut
+  | UserOptedIn
+  | ConversationReset
+  | ConversationTurnRecorded
+  | TierChanged
+  | UserProfileUpdated;

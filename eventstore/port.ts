@@ -1,0 +1,113 @@
+import type { EventMetadata } from '../domain/events/envelope.js';
+
+/**
+ * The event store port, modelled on KurrentDB's semantics (the stricter of our two stores).
+ * Adapters: ./postgres (default) and ./kurrentdb.
+ */
+
+export type ExpectedRevision = 'any' | 'no_stream' | 'stream_exists' | bigint;
+
+export interface NewEvent {
+  /** Deterministic UUID (see domain/events/envelope.ts eventId): re-appending it is a no-op. */
+  id: string;
+  type: string;
+  data: unknown;
+  metadata: EventMetadata;
+}
+
+export interface RecordedEvent {
+  id: string;
+  streamName: string;
+  type: string;
+  data: unknown;
+  metadata: EventMetadata;
+  /** 0-based position of the event inside its stream. */
+  revision: bigint;
+  /** Opaque, ordered position in the global log; pass it back as a checkpoint. */
+  position: Checkpoint;
+  recordedAt: Date;
+}
+
+/** Opaque string; only the adapter that produced it can interpret it. */
+export type Checkpoint = string;
+
+export interface AppendResult {
+  /** Revision of the last event now in the stream. */
+  nextExpectedRevision: bigint;
+  /** Global position of the last appended event (absent when the append was an idempotent no-op). */
+  position?: Checkpoint;
+}
+
+export interface ReadStreamOptions {
+  direction?: 'forwards' | 'backwards';
+  /** Inclusive revision to start from; defaults to the start (forwards) or the end (backwards). */
+  fromRevision?: bigint;
+  maxCount?: number;
+}
+
+export interface ReadAllOptions {
+  direction?: 'forwards' | 'backwards';
+  /** Exclusive: events after (forwards) or before (backwards) this checkpoint. */
+  from?: Checkpoint;
+  maxCount?: number;
+  filter?: EventFilter;
+}
+
+export interface EventFilter {
+  streamPrefixes?: string[];
+  eventTypes?: string[];
+}
+
+export interface SubscribeOptions {
+  /** Exclusive checkpoint; undefined starts at the beginning of the log. 'end' starts live. */
+  from?: Checkpoint | 'start' | 'end';
+  filter?: EventFilter;
+  /** Aborting ends the iteration cleanly. */
+  signal?: AbortSignal;
+}
+
+/** An async iterable of events that catches up, then follows live until closed. */
+export interface Subscription extends AsyncIterable<RecordedEvent> {
+  close(): Promise<void>;
+}
+
+export interface EventStore {
+  readonly kind: 'postgres' | 'kurrentdb';
+  append(stream: string, events: NewEvent[], options?: { expectedRevision?: ExpectedRevision }): Promise<AppendResult>;
+  /** Throws StreamNotFoundError when the stream has no events. */
+  readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
+  subscribeToAll(options?: SubscribeOptions): Subscription;
+  /** The checkpoint of the newest event in the log (undefined for an empty log). */
+  headCheckpoint(): Promise<Checkpoint | undefined>;
+  close(): Promise<void>;
+}
+
+export class WrongExpectedVersionError extends Error {
+  constructor(
+    readonly stream: string,
+    readonly expected: ExpectedRevision,
+    readonly actual: bigint | 'no_stream',
+  ) {
+    super(`Stream ${stream}: expected revision ${String(expected)}, actual ${String(actual)}`);
+    this.name = 'WrongExpectedVersionError';
+  }
+}
+
+export class StreamNotFoundError extends Error {
+  constructor(readonly stream: string) {
+    super(`Stream ${stream} not found`);
+    this.name = 'StreamNotFoundError';
+  }
+}
+
+/** Same event id already in the log but not as an exact re-append at the same place. */
+export class DuplicateEventError extends Error {
+  constructor(
+    readonly stream: string,
+    readonly eventId: string,
+  ) {
+    super(`Event ${eventId} already exists elsewhere than this append of stream ${stream}`);
+    this.name = 'DuplicateEventError';
+  }
+}

@@ -1,0 +1,125 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { type Static, Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { parse as parseDotenv } from 'dotenv';
+
+const Url = (description: string) => Type.String({ pattern: '^[a-z][a-z0-9+.-]*://\\S+$', description });
+const PositiveInt = (def: number, description: string) => Type.Integer({ minimum: 1, default: def, description });
+
+/** Every environment variable the service reads. README's configuration table follows this list. */
+export const ConfigSchema = Type.Object({
+  NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], {
+    default: 'development',
+  }),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info' },
+  ),
+  HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  PUBLIC_URL: Type.Optional(Url('public base URL Twilio calls; signatures are checked against it')),
+  DATA_DIR: Type.String({ default: '.data', minLength: 1 }),
+
+  DATABASE_URL: Type.Optional(Url('PostgreSQL URL; unset starts embedded PostgreSQL under DATA_DIR')),
+  EVENTSTORE_URL: Type.Optional(Url('postgres (default, uses DATABASE_URL) or kurrentdb://... / esdb://...')),
+
+  TEMPORAL_ADDRESS: Type.Optional(Type.String({ pattern: '^[^\\s:]+:\\d+$' })),
+  TEMPORAL_NAMESPACE: Type.String({ default: 'default', minLength: 1 }),
+  TEMPORAL_TASK_QUEUE: Type.String({ default: 'sms-agent', minLength: 1 }),
+  TEMPORAL_CLI_PATH: Type.Optional(Type.String({ minLength: 1 })),
+  TEMPORAL_UI_PORT: Type.Integer({ minimum: 1, maximum: 65535, default: 8233 }),
+
+  TWILIO_ACCOUNT_SID: Type.Optional(Type.String({ pattern: '^AC[0-9a-fA-F]{32}$' })),
+  TWILIO_AUTH_TOKEN: Type.Optional(Type.String({ minLength: 8 })),
+  TWILIO_PHONE_NUMBER: Type.Optional(Type.String({ pattern: '^\\+[1-9]\\d{6,14}$' })),
+  TWILIO_API_BASE_URL: Type.Optional(Url('Twilio-compatible API base URL (tests point it at a fake)')),
+
+  OPENAI_API_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  OPENAI_BASE_URL: Type.Optional(Url('any OpenAI-compatible endpoint')),
+  OPENAI_MODEL: Type.String({ default: 'gpt-4o-mini', minLength: 1 }),
+  OPENAI_MODEL_CODING: Type.String({ default: 'gpt-4o', minLength: 1 }),
+  OPENAI_FALLBACK_MODEL: Type.String({ default: 'gpt-4o-mini', minLength: 1 }),
+  OPENAI_TIMEOUT_MS: PositiveInt(60_000, 'per-call timeout of the AI request'),
+
+  REPLY_MAX_SEGMENTS: PositiveInt(3, 'reply budget in SMS segments'),
+  CONVERSATION_TURNS: Type.Integer({ minimum: 0, default: 6 }),
+
+  QUOTA_FREE_PER_MINUTE: PositiveInt(10, ''),
+  QUOTA_FREE_PER_DAY: PositiveInt(20, ''),
+  QUOTA_FREE_PER_MONTH: PositiveInt(200, ''),
+  QUOTA_PREMIUM_PER_MINUTE: PositiveInt(30, ''),
+  QUOTA_PREMIUM_PER_DAY: PositiveInt(500, ''),
+  QUOTA_PREMIUM_PER_MONTH: PositiveInt(10_000, ''),
+
+  ALERT_SLACK_WEBHOOK_URL: Type.Optional(Url('Slack incoming webhook')),
+  ALERT_DISCORD_WEBHOOK_URL: Type.Optional(Url('Discord incoming webhook')),
+  ALERT_WEBHOOK_URL: Type.Optional(Url('generic JSON webhook')),
+
+  ADMIN_API_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: PositiveInt(500, 'activities in flight per worker'),
+});
+
+export type Config = Static<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: { variable: string; message: string }[]) {
+    super(
+      `Invalid configuration:\n${problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n')}\n` +
+        'Fix these environment variables (or .env) and start again.',
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+const keys = Object.keys(ConfigSchema.properties) as (keyof Config)[];
+
+/** Reads `.env` (without overriding the real environment) and returns only the variables we know. */
+export function readEnvironment(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Record<string, string> {
+  const file = path.join(cwd, '.env');
+  const fromFile = existsSync(file) ? parseDotenv(readFileSync(file)) : {};
+  const merged: Record<string, string> = {};
+  for (const key of keys) {
+    const value = env[key] ?? fromFile[key];
+    // An empty variable means "unset", as most twelve-factor tools treat it.
+    if (value !== undefined && value !== '') merged[key] = value;
+  }
+  return merged;
+}
+
+/** Validates the environment; throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const raw = readEnvironment(env, cwd);
+  const converted = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, { ...raw }));
+  const problems = [...Value.Errors(ConfigSchema, converted)].map((e) => ({
+    variable: e.path.replace(/^\//, '') || '(root)',
+    message: `${e.message}${raw[e.path.slice(1)] !== undefined ? ` (got ${describe(e.path.slice(1), raw)})` : ''}`,
+  }));
+  const twilioKeys = ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_PHONE_NUMBER'] as const;
+  const twilioSet = twilioKeys.filter((k) => raw[k] !== undefined);
+  if (twilioSet.length > 0 && twilioSet.length < twilioKeys.length) {
+    for (const k of twilioKeys.filter((k) => raw[k] === undefined)) {
+      problems.push({ variable: k, message: 'required when any TWILIO_* credential is set' });
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(dedupe(problems));
+  return converted as Config;
+}
+
+function describe(key: string, raw: Record<string, string>): string {
+  // Never echo secrets back.
+  return /TOKEN|KEY|SECRET|PASSWORD|DATABASE_URL|EVENTSTORE_URL/.test(key) ? 'a value' : JSON.stringify(raw[key]);
+}
+
+function dedupe(problems: { variable: string; message: string }[]) {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    if (seen.has(p.variable)) return false;
+    seen.add(p.variable);
+    return true;
+  });
+}
+
+export const publicUrl = (config: Config) =>
+  (config.PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/$/, '');
+export const twilioConfigured = (config: Config) => config.TWILIO_ACCOUNT_SID !== undefined;

@@ -1,0 +1,44 @@
+import pino, { type Logger } from 'pino';
+import { maskPhonesIn } from '../domain/phone.js';
+
+export type { Logger };
+
+/** Paths whose values are secrets; pino replaces them before anything is written. */
+const SECRET_PATHS = [
+  '*.authToken',
+  '*.apiKey',
+  '*.password',
+  '*.token',
+  'req.headers.authorization',
+  'req.headers["x-twilio-signature"]',
+  'headers.authorization',
+  'config.TWILIO_AUTH_TOKEN',
+  'config.OPENAI_API_KEY',
+  'config.ADMIN_API_TOKEN',
+  'config.DATABASE_URL',
+];
+
+function maskDeep(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return maskPhonesIn(value);
+  if (depth > 6 || value === null || typeof value !== 'object') return value;
+  if (value instanceof Error) return { type: value.name, message: maskPhonesIn(value.message), stack: value.stack };
+  if (Array.isArray(value)) return value.map((v) => maskDeep(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = maskDeep(v, depth + 1);
+  return out;
+}
+
+export function createLogger(options: { level?: string; name?: string } = {}): Logger {
+  return pino({
+    name: options.name ?? 'sms-agent',
+    level: options.level ?? process.env.LOG_LEVEL ?? 'info',
+    redact: { paths: SECRET_PATHS, censor: '[redacted]' },
+    // Phone numbers are personal data: mask them wherever they appear, in fields and in messages.
+    formatters: { log: (obj) => maskDeep(obj) as Record<string, unknown> },
+    hooks: {
+      logMethod(args, method) {
+        method.apply(this, args.map((a) => (typeof a === 'string' ? maskPhonesIn(a) : a)) as Parameters<typeof method>);
+      },
+    },
+  });
+}

