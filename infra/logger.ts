@@ -23,13 +23,17 @@ function maskDeep(value: unknown, depth = 0): unknown {
   if (depth > 6 || value === null || typeof value !== 'object') return value;
   if (value instanceof Error) return { type: value.name, message: maskPhonesIn(value.message), stack: value.stack };
   if (Array.isArray(value)) return value.map((v) => maskDeep(v, depth + 1));
+  // Serializer outputs (req, res) are class instances whose fields Object.entries would drop.
+  if (Object.getPrototypeOf(value) !== Object.prototype) return value;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) out[k] = maskDeep(v, depth + 1);
   return out;
 }
 
-export function createLogger(options: { level?: string; name?: string } = {}): Logger {
-  return pino({
+export function createLogger(
+  options: { level?: string; name?: string; destination?: NodeJS.WritableStream } = {},
+): Logger {
+  const settings: pino.LoggerOptions = {
     name: options.name ?? 'sms-agent',
     level: options.level ?? process.env.LOG_LEVEL ?? 'info',
     redact: { paths: SECRET_PATHS, censor: '[redacted]' },
@@ -40,5 +44,6 @@ export function createLogger(options: { level?: string; name?: string } = {}): L
         method.apply(this, args.map((a) => (typeof a === 'string' ? maskPhonesIn(a) : a)) as Parameters<typeof method>);
       },
     },
-  });
+  };
+  return options.destination ? pino(settings, options.destination) : pino(settings);
 }

@@ -85,7 +85,8 @@ export async function startTemporalDevServer(options: StartTemporalOptions = {})
     mkdirSync(path.dirname(options.logFile), { recursive: true });
     out = openSync(options.logFile, 'a');
   }
-  const child = spawn(found.path, args, { stdio: ['ignore', out, out] });
+  // Own process group: a terminal Ctrl-C reaches only us, and we stop the server in order.
+  const child = spawn(found.path, args, { stdio: ['ignore', out, out], detached: true });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -19,6 +19,8 @@ declare module 'vitest' {
 export default async function setup(project: TestProject) {
   const stops: (() => Promise<void>)[] = [];
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'sms-agent-test-'));
+  // As root, PostgreSQL runs as the `postgres` user, which must be able to enter this folder.
+  chmodSync(tmp, 0o755);
   let databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl) {
     // Throwaway cluster: durability settings off, so the suite spends its time on our code.

@@ -1,0 +1,41 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { StreamNotFoundError, WrongExpectedVersionError } from '../../eventstore/port.js';
+
+export class NotFoundError extends Error {
+  override name = 'NotFoundError';
+}
+export class BadRequestError extends Error {
+  override name = 'BadRequestError';
+}
+
+/** One error handler: logs, maps typed domain errors to status codes, hides the text of 5xx. */
+export default fp(
+  async (app: FastifyInstance) => {
+    app.setErrorHandler((error: FastifyError, request, reply) => {
+      const status = statusOf(error);
+      if (status >= 500) request.log.error({ err: error }, 'request failed');
+      else request.log.info({ err: { type: error.name, message: error.message }, status }, 'request rejected');
+      return reply.status(status).send({
+        error: status >= 500 ? 'Internal Server Error' : error.name === 'Error' ? 'Bad Request' : error.name,
+        message: status >= 500 ? 'Something went wrong; it has been logged.' : error.message,
+        statusCode: status,
+      });
+    });
+    app.setNotFoundHandler((request, reply) =>
+      reply
+        .status(404)
+        .send({ error: 'Not Found', message: `No route ${request.method} ${request.url}`, statusCode: 404 }),
+    );
+  },
+  { name: 'error-handler' },
+);
+
+function statusOf(error: FastifyError): number {
+  if (error.validation) return 400;
+  if (error instanceof NotFoundError || error instanceof StreamNotFoundError) return 404;
+  if (error instanceof BadRequestError) return 400;
+  if (error instanceof WrongExpectedVersionError) return 409;
+  if (typeof error.statusCode === 'number' && error.statusCode >= 400) return error.statusCode;
+  return 500;
+}

@@ -1,0 +1,14 @@
+import { Type } from '@sinclair/typebox';
+
+export const LivenessResponse = Type.Object({ status: Type.Literal('ok'), uptimeSeconds: Type.Number() });
+
+const Check = Type.Object({
+  status: Type.Union([Type.Literal('up'), Type.Literal('down')]),
+  latencyMs: Type.Number(),
+  error: Type.Optional(Type.String()),
+});
+
+export const ReadinessResponse = Type.Object({
+  status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready')]),
+  checks: Type.Record(Type.String(), Check),
+});

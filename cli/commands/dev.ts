@@ -1,0 +1,84 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { loadConfig } from '../../infra/config.js';
+import { ensureDatabase, startEmbeddedPostgres } from '../../infra/embedded-postgres.js';
+import { createLogger } from '../../infra/logger.js';
+import { APP_DATABASE, readStackFile, removeStackFile, writeStackFile } from '../../infra/stack.js';
+import { startTemporalDevServer } from '../../infra/temporal-dev-server.js';
+import { startApi } from '../roles/api.js';
+import type { RunningRole } from '../roles/role.js';
+import { onShutdown } from '../shutdown.js';
+
+export function register(program: Command): void {
+  program
+    .command('dev')
+    .description('run everything locally: PostgreSQL and Temporal (embedded unless configured), worker, projector, API')
+    .action(runDev);
+}
+
+async function runDev(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger({ level: config.LOG_LEVEL });
+  mkdirSync(config.DATA_DIR, { recursive: true });
+  const running = readStackFile(config);
+  if (running) throw new Error(`sms-agent dev is already running (pid ${running.pid}) on ${config.DATA_DIR}`);
+
+  // Stopped in reverse order of starting.
+  const stops: { name: string; stop: () => Promise<void> }[] = [];
+  const shutdown = onShutdown(logger, async () => {
+    removeStackFile(config);
+    for (const { name, stop } of stops.reverse()) {
+      logger.debug(`stopping ${name}`);
+      await stop().catch((error) => logger.error({ err: error }, `stopping ${name} failed`));
+    }
+  });
+
+  try {
+    let databaseUrl = config.DATABASE_URL;
+    if (!databaseUrl) {
+      const pg = await startEmbeddedPostgres({ dataDir: path.join(config.DATA_DIR, 'postgres'), logger });
+      stops.push({ name: 'postgres', stop: pg.stop });
+      databaseUrl = await ensureDatabase(pg.url, APP_DATABASE);
+      logger.info(`embedded PostgreSQL on port ${pg.port}, data in ${path.join(config.DATA_DIR, 'postgres')}`);
+    }
+    let temporalAddress = config.TEMPORAL_ADDRESS;
+    let temporalUiUrl: string | undefined;
+    if (!temporalAddress) {
+      const temporal = await startTemporalDevServer({
+        cliPath: config.TEMPORAL_CLI_PATH,
+        dbFile: path.resolve(config.DATA_DIR, 'temporal.db'),
+        uiPort: config.TEMPORAL_UI_PORT,
+        logFile: path.resolve(config.DATA_DIR, 'temporal.log'),
+        logger,
+        allowDownload: true,
+      });
+      stops.push({ name: 'temporal', stop: temporal.stop });
+      temporalAddress = temporal.address;
+      temporalUiUrl = temporal.uiUrl;
+    }
+    const ctx = { config, logger, databaseUrl, temporalAddress };
+    const roles: RunningRole[] = [];
+    const api = await startApi(ctx);
+    roles.push(api);
+    for (const role of roles) stops.push(role);
+
+    writeStackFile(config, { pid: process.pid, databaseUrl, temporalAddress, apiUrl: api.url, temporalUiUrl });
+    const lines = [
+      '',
+      '  sms-agent is running',
+      `  App:          ${api.url}`,
+      `  Health:       ${api.url}/ready`,
+      temporalUiUrl ? `  Temporal UI:  ${temporalUiUrl}` : `  Temporal:     ${temporalAddress}`,
+      `  Data:         ${path.resolve(config.DATA_DIR)}`,
+      '  Ctrl-C stops everything.',
+      '',
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+    await Promise.race([shutdown.requested, ...roles.map((r) => r.done).filter(Boolean)]);
+  } catch (error) {
+    logger.error({ err: error }, 'start-up failed');
+    process.exitCode = 1;
+  }
+  await shutdown.run();
+}

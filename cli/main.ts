@@ -1,0 +1,20 @@
+import { Command } from 'commander';
+import { ConfigError } from '../infra/config.js';
+import * as dev from './commands/dev.js';
+
+const program = new Command('sms-agent')
+  .description('SMS-to-AI agent: Temporal workflows, an event store and PostgreSQL read models')
+  .showHelpAfterError();
+
+for (const command of [dev]) command.register(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`sms-agent: ${(error as Error).message}\n`);
+  process.exit(1);
+}

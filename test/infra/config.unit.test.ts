@@ -1,0 +1,72 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../infra/config.js';
+
+const emptyDir = () => mkdtempSync(path.join(os.tmpdir(), 'cfg-'));
+const load = (env: Record<string, string>, cwd = emptyDir()) => loadConfig(env, cwd);
+const problemsOf = (env: Record<string, string>) => {
+  try {
+    load(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('configuration', () => {
+  it('given no variables, it uses the documented defaults', () => {
+    const config = load({});
+    expect(config.PORT).toBe(3000);
+    expect(config.TEMPORAL_TASK_QUEUE).toBe('sms-agent');
+    expect(config.REPLY_MAX_SEGMENTS).toBe(3);
+    expect(config.QUOTA_FREE_PER_MINUTE).toBe(10);
+    expect(config.QUOTA_PREMIUM_PER_MONTH).toBe(10_000);
+    expect(config.DATABASE_URL).toBeUndefined();
+  });
+
+  it('converts numbers from strings', () => {
+    expect(load({ PORT: '8080', QUOTA_FREE_PER_DAY: '5' })).toMatchObject({ PORT: 8080, QUOTA_FREE_PER_DAY: 5 });
+  });
+
+  it('names the variable that is wrong', () => {
+    expect(problemsOf({ PORT: 'eighty' }).map((p) => p.variable)).toEqual(['PORT']);
+    expect(problemsOf({ DATABASE_URL: 'not a url' }).map((p) => p.variable)).toEqual(['DATABASE_URL']);
+    expect(problemsOf({ LOG_LEVEL: 'loud' }).map((p) => p.variable)).toEqual(['LOG_LEVEL']);
+    expect(problemsOf({ TEMPORAL_ADDRESS: 'localhost' }).map((p) => p.variable)).toEqual(['TEMPORAL_ADDRESS']);
+  });
+
+  it('lists every bad variable at once', () => {
+    const variables = problemsOf({ PORT: '-1', REPLY_MAX_SEGMENTS: '0' }).map((p) => p.variable);
+    expect(variables.sort()).toEqual(['PORT', 'REPLY_MAX_SEGMENTS']);
+  });
+
+  it('requires all Twilio credentials once one is set', () => {
+    const variables = problemsOf({ TWILIO_ACCOUNT_SID: `AC${'a'.repeat(32)}` }).map((p) => p.variable);
+    expect(variables.sort()).toEqual(['TWILIO_AUTH_TOKEN', 'TWILIO_PHONE_NUMBER']);
+  });
+
+  it('never echoes a secret in its message', () => {
+    try {
+      load({ ADMIN_API_TOKEN: 'short' });
+      throw new Error('expected a ConfigError');
+    } catch (error) {
+      expect((error as Error).message).toContain('ADMIN_API_TOKEN');
+      expect((error as Error).message).not.toContain('short');
+    }
+  });
+
+  it('reads .env, and the real environment wins over it', () => {
+    const dir = emptyDir();
+    writeFileSync(path.join(dir, '.env'), 'PORT=4000\nREPLY_MAX_SEGMENTS=2\n');
+    expect(load({ PORT: '5000' }, dir)).toMatchObject({ PORT: 5000, REPLY_MAX_SEGMENTS: 2 });
+  });
+
+  it('treats an empty variable as unset', () => {
+    const config = load({ DATABASE_URL: '', PORT: '' });
+    expect(config.DATABASE_URL).toBeUndefined();
+    expect(config.PORT).toBe(3000);
+  });
+});
