@@ -1,20 +1,29 @@
+import formBody from '@fastify/formbody';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { EventStore } from '../eventstore/port.js';
 import type { Config } from '../infra/config.js';
 import type { Pool } from '../infra/db.js';
 import type { Logger } from '../infra/logger.js';
+import adminAuth from './plugins/admin-auth.js';
 import errorHandler from './plugins/error-handler.js';
+import eventStore from './plugins/event-store.js';
 import postgres from './plugins/postgres.js';
 import readiness from './plugins/readiness.js';
+import smsTasks from './plugins/sms-tasks.js';
 import temporal from './plugins/temporal.js';
+import twilioSignature, { twilioSignatureOptions } from './plugins/twilio-signature.js';
 import health from './routes/health.js';
+import simulator from './routes/simulator.js';
+import smsWebhooks from './routes/sms-webhooks.js';
 
 export interface AppDeps {
   config: Config;
   logger: Logger;
   pool: Pool;
   temporal: Client;
+  store: EventStore;
 }
 
 /** Plugins first (external services, then app services), then routes. */
@@ -29,7 +38,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(readiness);
   await app.register(postgres, { pool: deps.pool });
   await app.register(temporal, { client: deps.temporal });
+  await app.register(eventStore, { store: deps.store });
+  await app.register(formBody);
+  await app.register(twilioSignature, twilioSignatureOptions(deps.config));
+  await app.register(adminAuth, { token: deps.config.ADMIN_API_TOKEN });
+  await app.register(smsTasks, { taskQueue: deps.config.TEMPORAL_TASK_QUEUE });
 
   await app.register(health);
+  await app.register(smsWebhooks);
+  await app.register(simulator, { ourNumber: deps.config.TWILIO_PHONE_NUMBER ?? '+15005550006' });
   return app as unknown as FastifyInstance;
 }

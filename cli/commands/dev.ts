@@ -7,7 +7,9 @@ import { createLogger } from '../../infra/logger.js';
 import { APP_DATABASE, readStackFile, removeStackFile, writeStackFile } from '../../infra/stack.js';
 import { startTemporalDevServer } from '../../infra/temporal-dev-server.js';
 import { startApi } from '../roles/api.js';
+import { migrateAll } from '../roles/migrate.js';
 import type { RunningRole } from '../roles/role.js';
+import { startWorker } from '../roles/worker.js';
 import { onShutdown } from '../shutdown.js';
 
 export function register(program: Command): void {
@@ -58,10 +60,13 @@ async function runDev(): Promise<void> {
       temporalUiUrl = temporal.uiUrl;
     }
     const ctx = { config, logger, databaseUrl, temporalAddress };
+    await migrateAll(config, databaseUrl, logger);
     const roles: RunningRole[] = [];
+    roles.push(await startWorker(ctx));
+    stops.push(roles[0]!);
     const api = await startApi(ctx);
     roles.push(api);
-    for (const role of roles) stops.push(role);
+    stops.push(api);
 
     writeStackFile(config, { pid: process.pid, databaseUrl, temporalAddress, apiUrl: api.url, temporalUiUrl });
     const lines = [

@@ -1,13 +1,16 @@
 import { Client, Connection } from '@temporalio/client';
 import { buildApp } from '../../api/app.js';
+import { createEventStore } from '../../eventstore/index.js';
 import { createPool } from '../../infra/db.js';
 import type { RoleContext, RunningRole } from './role.js';
 
 export async function startApi(ctx: RoleContext): Promise<RunningRole & { url: string }> {
+  const logger = ctx.logger.child({ role: 'api' });
   const pool = createPool(ctx.databaseUrl, { applicationName: 'sms-agent-api' });
+  const store = createEventStore({ url: ctx.config.EVENTSTORE_URL ?? ctx.databaseUrl, logger });
   const connection = await Connection.connect({ address: ctx.temporalAddress });
   const temporal = new Client({ connection, namespace: ctx.config.TEMPORAL_NAMESPACE });
-  const app = await buildApp({ config: ctx.config, logger: ctx.logger.child({ role: 'api' }), pool, temporal });
+  const app = await buildApp({ config: ctx.config, logger, pool, temporal, store });
   const address = await app.listen({ host: ctx.config.HOST, port: ctx.config.PORT });
   const url = address.replace('127.0.0.1', 'localhost');
   return {
@@ -16,6 +19,7 @@ export async function startApi(ctx: RoleContext): Promise<RunningRole & { url: s
     async stop() {
       await app.close();
       await connection.close();
+      await store.close();
       await pool.end();
     },
   };

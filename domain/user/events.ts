@@ -42,6 +42,16 @@ export const ConversationTurnRecorded = defineEvent(
   'ConversationTurnRecorded',
   Type.Object({ messageSid: Type.String(), question: Type.String(), answer: Type.String() }),
 );
+/** How much of an answer the person has received; MORE continues from `sentUpTo` while `hasMore`. */
+export const ReplyProgressRecorded = defineEvent(
+  'ReplyProgressRecorded',
+  Type.Object({
+    /** The task whose AI answer is being delivered in parts. */
+    messageSid: Type.String(),
+    sentUpTo: Type.Integer({ minimum: 0 }),
+    hasMore: Type.Boolean(),
+  }),
+);
 export const TierChanged = defineEvent('TierChanged', Type.Object({ tier: Tier, changedBy: Type.String() }));
 export const UserProfileUpdated = defineEvent(
   'UserProfileUpdated',
@@ -60,6 +70,7 @@ export const userEvents = [
   UserOptedIn,
   ConversationReset,
   ConversationTurnRecorded,
+  ReplyProgressRecorded,
   TierChanged,
   UserProfileUpdated,
 ] as const;
@@ -71,6 +82,7 @@ export type UserOptedOut = EventOf<typeof UserOptedOut>;
 export type UserOptedIn = EventOf<typeof UserOptedIn>;
 export type ConversationReset = EventOf<typeof ConversationReset>;
 export type ConversationTurnRecorded = EventOf<typeof ConversationTurnRecorded>;
+export type ReplyProgressRecorded = EventOf<typeof ReplyProgressRecorded>;
 export type TierChanged = EventOf<typeof TierChanged>;
 export type UserProfileUpdated = EventOf<typeof UserProfileUpdated>;
 
@@ -82,5 +94,6 @@ export type UserEvent =
   | UserOptedIn
   | ConversationReset
   | ConversationTurnRecorded
+  | ReplyProgressRecorded
   | TierChanged
   | UserProfileUpdated;

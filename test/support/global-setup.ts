@@ -1,7 +1,8 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { bundleWorkflows } from '../../cli/roles/workflow-bundle.js';
 import { startEmbeddedPostgres } from '../../infra/embedded-postgres.js';
 import { startTemporalDevServer } from '../../infra/temporal-dev-server.js';
 
@@ -9,6 +10,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     databaseUrl: string;
     temporalAddress: string;
+    /** Workflow code bundled once for the whole run. */
+    workflowBundlePath: string;
   }
 }
 
@@ -43,6 +46,10 @@ export default async function setup(project: TestProject) {
     stops.unshift(temporal.stop);
     temporalAddress = temporal.address;
   }
+  const bundle = await bundleWorkflows();
+  const workflowBundlePath = path.join(tmp, 'workflow-bundle.js');
+  writeFileSync(workflowBundlePath, bundle.code);
+  project.provide('workflowBundlePath', workflowBundlePath);
   project.provide('databaseUrl', databaseUrl);
   project.provide('temporalAddress', temporalAddress);
   return async () => {

@@ -1,0 +1,69 @@
+import type { DomainEvent, DomainEventType, EventOfType } from '../domain/events/catalogue.js';
+import { currentSchemaVersion } from '../domain/events/catalogue.js';
+import { eventId } from '../domain/events/envelope.js';
+import { type EventStore, type ExpectedRevision, type RecordedEvent, StreamNotFoundError } from '../eventstore/port.js';
+
+export interface Draft<T extends DomainEventType = DomainEventType> {
+  type: T;
+  data: EventOfType<T>['data'];
+  /** Names the step, so the event id is the same on every retry of it. */
+  step: string;
+}
+
+export interface Causation {
+  /** The workflow id (`sms-<MessageSid>`). */
+  correlationId: string;
+  causationId?: string;
+  round: number;
+  now: Date;
+}
+
+/** Appends drafts with deterministic ids: a retried activity re-appends the same ids, a no-op. */
+export async function appendEvents(
+  store: EventStore,
+  stream: string,
+  drafts: Draft[],
+  cause: Causation,
+  expectedRevision: ExpectedRevision = 'any',
+) {
+  return store.append(
+    stream,
+    drafts.map((d) => ({
+      id: eventId(cause.correlationId, `${stream}/${d.step}`, cause.round),
+      type: d.type,
+      data: d.data,
+      metadata: {
+        correlationId: cause.correlationId,
+        causationId: cause.causationId,
+        occurredAt: cause.now.toISOString(),
+        schemaVersion: currentSchemaVersion(d.type),
+      },
+    })),
+    { expectedRevision },
+  );
+}
+
+/** A stream's events, or none when it does not exist yet; with the revision to append after. */
+export async function readStreamOrEmpty(
+  store: EventStore,
+  stream: string,
+): Promise<{ events: RecordedEvent[]; revision: ExpectedRevision }> {
+  try {
+    const events = await store.readStream(stream);
+    const last = events.at(-1);
+    return { events, revision: last ? last.revision : 'no_stream' };
+  } catch (error) {
+    if (error instanceof StreamNotFoundError) return { events: [], revision: 'no_stream' };
+    throw error;
+  }
+}
+
+export const asDomain = (e: RecordedEvent) => ({ type: e.type, data: e.data, metadata: e.metadata }) as DomainEvent;
+
+export function findLast<T extends DomainEventType>(events: RecordedEvent[], type: T): EventOfType<T> | undefined {
+  for (let i = events.length - 1; i >= 0; i--) {
+    const e = events[i]!;
+    if (e.type === type) return asDomain(e) as EventOfType<T>;
+  }
+  return undefined;
+}

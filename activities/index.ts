@@ -1,0 +1,11 @@
+import type { ActivityDeps } from './deps.js';
+import { createSmsTaskActivities } from './sms-task.js';
+
+export type { ActivityDeps } from './deps.js';
+
+/** The worker registers these; workflows import the type only. */
+export function createActivities(deps: ActivityDeps) {
+  return { ...createSmsTaskActivities(deps) };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,82 @@
+import { randomUUID } from 'node:crypto';
+import type { Config } from '../infra/config.js';
+import { publicUrl, twilioConfigured } from '../infra/config.js';
+import { retryAfter, smsRejected } from './errors.js';
+import { createTwilioClient } from './twilio-client.js';
+
+export interface OutboundSms {
+  to: string;
+  body: string;
+  /** Inbound MessageSid of the task; the status callback carries it back to the task stream. */
+  taskMessageSid: string;
+}
+
+export type SendResult =
+  | { status: 'sent'; providerMessageSid: string; provider: 'twilio' | 'simulator' }
+  /** Twilio error 21610: the recipient replied STOP at the carrier; nothing can be sent. */
+  | { status: 'recipient_opted_out'; provider: 'twilio' };
+
+export interface SmsProvider {
+  readonly name: 'twilio' | 'simulator';
+  send(message: OutboundSms): Promise<SendResult>;
+}
+
+/** Twilio's error code for "attempt to send to unsubscribed recipient". */
+export const TWILIO_OPTED_OUT = 21610;
+
+export function createSmsProvider(config: Config): SmsProvider {
+  if (!twilioConfigured(config)) return simulatorProvider();
+  const client = createTwilioClient({
+    accountSid: config.TWILIO_ACCOUNT_SID!,
+    authToken: config.TWILIO_AUTH_TOKEN!,
+    apiBaseUrl: config.TWILIO_API_BASE_URL,
+    timeoutMs: 20_000,
+  });
+  const from = config.TWILIO_PHONE_NUMBER!;
+  const callbackBase = `${publicUrl(config)}/sms/status`;
+  return {
+    name: 'twilio',
+    async send({ to, body, taskMessageSid }) {
+      try {
+        const message = await client.messages.create({
+          to,
+          from,
+          body,
+          statusCallback: `${callbackBase}?task=${encodeURIComponent(taskMessageSid)}`,
+        });
+        return { status: 'sent', providerMessageSid: message.sid, provider: 'twilio' };
+      } catch (error) {
+        return mapTwilioError(error as TwilioError);
+      }
+    },
+  };
+}
+
+interface TwilioError extends Error {
+  status?: number;
+  code?: number;
+  headers?: Record<string, string>;
+}
+
+function mapTwilioError(error: TwilioError): SendResult {
+  if (error.code === TWILIO_OPTED_OUT) return { status: 'recipient_opted_out', provider: 'twilio' };
+  const status = error.status ?? 0;
+  if (status === 429) throw retryAfter('SmsRateLimited', `Twilio 429: ${error.message}`, 1_000);
+  // 4xx other than 429 means this exact request can never succeed: do not retry it.
+  if (status >= 400 && status < 500)
+    throw smsRejected(`Twilio rejected the message (${status} ${error.code ?? ''}): ${error.message}`, error);
+  throw error; // 5xx and network errors: Temporal retries with backoff
+}
+
+/**
+ * No Twilio credentials: replies are not sent anywhere; the ReplySent events the send activity
+ * records are what the dashboard's phone simulator shows.
+ */
+export function simulatorProvider(): SmsProvider {
+  return {
+    name: 'simulator',
+    async send() {
+      return { status: 'sent', providerMessageSid: `SM${randomUUID().replace(/-/g, '')}`, provider: 'simulator' };
+    },
+  };
+}

@@ -1,0 +1,32 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** preHandler: 401 without `Authorization: Bearer <ADMIN_API_TOKEN>`; 403 when no token is configured. */
+    requireAdmin: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  }
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+export default fp(
+  async (app: FastifyInstance, options: { token?: string }) => {
+    const expected = options.token ? digest(options.token) : undefined;
+    app.decorate('requireAdmin', async (request: FastifyRequest, reply: FastifyReply) => {
+      if (!expected) {
+        return reply
+          .status(403)
+          .send({ error: 'Forbidden', message: 'Admin API disabled: set ADMIN_API_TOKEN', statusCode: 403 });
+      }
+      const header = request.headers.authorization ?? '';
+      const token = header.startsWith('Bearer ') ? header.slice(7) : '';
+      // Compare digests: equal length, constant time, whatever the caller sent.
+      if (!token || !timingSafeEqual(digest(token), expected)) {
+        return reply.status(401).send({ error: 'Unauthorized', message: 'Bearer token required', statusCode: 401 });
+      }
+    });
+  },
+  { name: 'admin-auth' },
+);

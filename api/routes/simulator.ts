@@ -1,0 +1,33 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { toE164 } from '../../domain/phone.js';
+import { BadRequestError } from '../plugins/error-handler.js';
+import { SimulatedSmsBody, SimulatedSmsResponse } from '../schemas/sms.js';
+
+/** Text the service as any number without a phone or Twilio: the dashboard's phone simulator. */
+const simulator: FastifyPluginAsyncTypebox<{ ourNumber: string }> = async (app, options) => {
+  app.post(
+    '/api/simulator/sms',
+    {
+      preHandler: app.requireAdmin,
+      schema: { body: SimulatedSmsBody, response: { 202: SimulatedSmsResponse } },
+    },
+    async (request, reply) => {
+      const from = toE164(request.body.from);
+      if (!from) throw new BadRequestError('from is not a valid phone number');
+      const messageSid = `SM${randomBytes(16).toString('hex')}`;
+      const { workflowId } = await app.smsTasks.start({
+        messageSid,
+        from,
+        to: options.ourNumber,
+        body: request.body.body,
+        numMedia: 0,
+        provider: 'simulator',
+        receivedAt: new Date().toISOString(),
+      });
+      return reply.status(202).send({ messageSid, workflowId });
+    },
+  );
+};
+
+export default simulator;

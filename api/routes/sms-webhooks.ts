@@ -1,0 +1,81 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { TWILIO_OPTED_OUT } from '../../activities/sms-provider.js';
+import { currentSchemaVersion } from '../../domain/events/catalogue.js';
+import { eventId, smsStream, userStream } from '../../domain/events/envelope.js';
+import { toE164 } from '../../domain/phone.js';
+import { DELIVERY_STATUSES, type DeliveryStatus } from '../../domain/sms-task/events.js';
+import { BadRequestError } from '../plugins/error-handler.js';
+import { InboundSmsForm, StatusCallbackForm, StatusCallbackQuery } from '../schemas/sms.js';
+
+const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
+
+/** Twilio's webhooks. Both are signed; a bad signature gets 403 before anything is parsed further. */
+const smsWebhooks: FastifyPluginAsyncTypebox = async (app) => {
+  app.post(
+    '/sms/receive',
+    { preValidation: app.verifyTwilioSignature, schema: { body: InboundSmsForm } },
+    async (request, reply) => {
+      const form = request.body;
+      const from = toE164(form.From);
+      if (!from) throw new BadRequestError('From is not a valid phone number');
+      // Our own number may be a short code; keep it as Twilio sent it when it is not E.164.
+      const to = toE164(form.To) ?? form.To;
+      await app.smsTasks.start({
+        messageSid: form.MessageSid,
+        from,
+        to,
+        body: form.Body,
+        numMedia: Number(form.NumMedia ?? 0),
+        provider: 'twilio',
+        receivedAt: new Date().toISOString(),
+      });
+      // Answer at once: the reply goes out from the workflow, never in this response.
+      return reply.type('text/xml').send(EMPTY_TWIML);
+    },
+  );
+
+  app.post(
+    '/sms/status',
+    {
+      preValidation: app.verifyTwilioSignature,
+      schema: { querystring: StatusCallbackQuery, body: StatusCallbackForm },
+    },
+    async (request, reply) => {
+      const { task } = request.query;
+      const form = request.body;
+      const status = form.MessageStatus.toLowerCase() as DeliveryStatus;
+      if (!DELIVERY_STATUSES.includes(status)) throw new BadRequestError(`unknown MessageStatus ${form.MessageStatus}`);
+      const errorCode = form.ErrorCode || undefined;
+      const correlationId = `status-${form.MessageSid}`;
+      const metadata = (type: string) => ({
+        correlationId,
+        causationId: `sms-${task}`,
+        occurredAt: new Date().toISOString(),
+        schemaVersion: currentSchemaVersion(type),
+      });
+      // One id per (message, status, error): Twilio's retried callbacks append nothing new.
+      await app.eventStore.append(smsStream(task), [
+        {
+          id: eventId(correlationId, `${status}/${errorCode ?? ''}`),
+          type: 'DeliveryStatusUpdated',
+          data: { providerMessageSid: form.MessageSid, status, ...(errorCode ? { errorCode } : {}) },
+          metadata: metadata('DeliveryStatusUpdated'),
+        },
+      ]);
+      const to = form.To ? toE164(form.To) : undefined;
+      if (errorCode === String(TWILIO_OPTED_OUT) && to) {
+        await app.eventStore.append(userStream(to), [
+          {
+            id: eventId(correlationId, 'carrier-opt-out'),
+            type: 'UserOptedOut',
+            data: { source: 'carrier', messageSid: task },
+            metadata: metadata('UserOptedOut'),
+          },
+        ]);
+      }
+      return reply.status(204).send();
+    },
+  );
+};
+
+export default smsWebhooks;

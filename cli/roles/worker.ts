@@ -1,0 +1,81 @@
+import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { createAiClient } from '../../activities/ai-client.js';
+import { createAlertSender } from '../../activities/alerts.js';
+import type { ActivityDeps } from '../../activities/deps.js';
+import { createActivities } from '../../activities/index.js';
+import { createSmsProvider } from '../../activities/sms-provider.js';
+import { createEventStore } from '../../eventstore/index.js';
+import type { EventStore } from '../../eventstore/port.js';
+import type { Config } from '../../infra/config.js';
+import type { Logger } from '../../infra/logger.js';
+import { installTemporalRuntime } from '../../infra/temporal-runtime.js';
+import type { RoleContext, RunningRole } from './role.js';
+import { bundleWorkflows } from './workflow-bundle.js';
+
+/** Builds the real activity dependencies from configuration. */
+export function buildActivityDeps(config: Config, logger: Logger, store: EventStore): ActivityDeps {
+  return {
+    config,
+    logger,
+    store,
+    sms: createSmsProvider(config),
+    ai: createAiClient(config),
+    alerts: createAlertSender(config, logger),
+  };
+}
+
+export interface SmsWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  deps: ActivityDeps;
+  workflowBundle: WorkflowBundleOption;
+  maxConcurrentActivities: number;
+}
+
+/**
+ * Tuned for hundreds of slow AI calls at once: activities are I/O bound (await fetch), so many
+ * run concurrently in one process; workflow tasks are short and CPU bound.
+ */
+export function createSmsWorker(options: SmsWorkerOptions): Promise<Worker> {
+  installTemporalRuntime(options.deps.logger);
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    workflowBundle: options.workflowBundle,
+    activities: createActivities(options.deps),
+    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities,
+    maxConcurrentWorkflowTaskExecutions: 100,
+    maxCachedWorkflows: 2_000,
+    workflowTaskPollerBehavior: { type: 'autoscaling', maximum: 20 },
+    activityTaskPollerBehavior: { type: 'autoscaling', maximum: 40 },
+    shutdownGraceTime: '10 seconds',
+  });
+}
+
+export async function startWorker(ctx: RoleContext, bundle?: WorkflowBundleOption): Promise<RunningRole> {
+  const logger = ctx.logger.child({ role: 'worker' });
+  const store = createEventStore({ url: ctx.config.EVENTSTORE_URL ?? ctx.databaseUrl, logger });
+  installTemporalRuntime(logger);
+  const connection = await NativeConnection.connect({ address: ctx.temporalAddress });
+  const worker = await createSmsWorker({
+    connection,
+    namespace: ctx.config.TEMPORAL_NAMESPACE,
+    taskQueue: ctx.config.TEMPORAL_TASK_QUEUE,
+    deps: buildActivityDeps(ctx.config, logger, store),
+    workflowBundle: bundle ?? (await bundleWorkflows()),
+    maxConcurrentActivities: ctx.config.WORKER_MAX_CONCURRENT_ACTIVITIES,
+  });
+  const done = worker.run();
+  return {
+    name: 'worker',
+    done: done.then(() => undefined),
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await done.catch((error) => logger.error({ err: error }, 'worker stopped with an error'));
+      await connection.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,127 @@
+import type { RateLimitHit, RateWindow, Tier, UserEvent } from './events.js';
+
+export interface UsageEntry {
+  messageSid: string;
+  /** ISO timestamp of the unit taken. */
+  at: string;
+}
+
+export type RateLimitEntry = RateLimitHit['data'];
+
+export interface ConversationTurn {
+  messageSid: string;
+  question: string;
+  answer: string;
+}
+
+/** What the rules need to know about one person, folded from their `user-<E.164>` stream. */
+export interface UserState {
+  registered: boolean;
+  phone?: string;
+  registeredAt?: string;
+  tier: Tier;
+  optedOut: boolean;
+  /** Units taken since the start of the UTC month of the latest one: all any window can count. */
+  usage: UsageEntry[];
+  /** The latest limited messages (bounded), so deciding the same message again gives the same answer. */
+  rateLimitHits: RateLimitEntry[];
+  /** windowStart (ISO) of the window whose limit notice was last sent, per window kind. */
+  lastRateLimitNotice: Partial<Record<RateWindow, string>>;
+  /** Turns since the last RESET, the latest MAX_TURNS_KEPT only. */
+  conversation: ConversationTurn[];
+  profile: { email?: string; fullName?: string; preferences?: Record<string, unknown> };
+  /** The latest answer that was cut short: MORE sends the next part from `sentUpTo`. */
+  pendingMore?: { messageSid: string; sentUpTo: number };
+}
+
+export const MAX_TURNS_KEPT = 10;
+export const MAX_RATE_LIMIT_HITS_KEPT = 50;
+
+export const initialUserState: UserState = {
+  registered: false,
+  tier: 'free',
+  optedOut: false,
+  usage: [],
+  rateLimitHits: [],
+  lastRateLimitNotice: {},
+  conversation: [],
+  profile: {},
+};
+
+/** Start of the UTC calendar month holding `iso`. */
+const utcMonthStart = (iso: string) => {
+  const d = new Date(iso);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+};
+
+const keepLast = <T>(items: T[], n: number) => (items.length > n ? items.slice(items.length - n) : items);
+
+export function evolve(state: UserState, event: UserEvent): UserState {
+  switch (event.type) {
+    case 'UserRegistered':
+      return {
+        ...state,
+        registered: true,
+        phone: event.data.phone,
+        registeredAt: event.data.registeredAt,
+        tier: event.data.tier,
+      };
+    case 'UsageRecorded': {
+      // Windows are calendar-aligned (see quota.ts), so nothing before this month can count again.
+      const monthStart = utcMonthStart(event.data.at);
+      const usage = state.usage.filter((u) => Date.parse(u.at) >= monthStart);
+      return { ...state, usage: [...usage, { messageSid: event.data.messageSid, at: event.data.at }] };
+    }
+    case 'RateLimitHit':
+      return {
+        ...state,
+        rateLimitHits: keepLast([...state.rateLimitHits, event.data], MAX_RATE_LIMIT_HITS_KEPT),
+        lastRateLimitNotice: event.data.notify
+          ? { ...state.lastRateLimitNotice, [event.data.window]: event.data.windowStart }
+          : state.lastRateLimitNotice,
+      };
+    case 'UserOptedOut':
+      return { ...state, optedOut: true };
+    case 'UserOptedIn':
+      return { ...state, optedOut: false };
+    case 'ConversationReset':
+      return { ...state, conversation: [], pendingMore: undefined };
+    case 'ReplyProgressRecorded':
+      return {
+        ...state,
+        pendingMore: event.data.hasMore
+          ? { messageSid: event.data.messageSid, sentUpTo: event.data.sentUpTo }
+          : undefined,
+      };
+    case 'ConversationTurnRecorded':
+      return {
+        ...state,
+        conversation: keepLast(
+          [
+            ...state.conversation,
+            { messageSid: event.data.messageSid, question: event.data.question, answer: event.data.answer },
+          ],
+          MAX_TURNS_KEPT,
+        ),
+      };
+    case 'TierChanged':
+      return { ...state, tier: event.data.tier };
+    case 'UserProfileUpdated':
+      return { ...state, profile: { ...state.profile, ...withoutUndefined(event.data) } };
+    default:
+      // Compile-time exhaustiveness; at run time an event type this code does not know changes nothing.
+      event satisfies never;
+      return state;
+  }
+}
+
+/** Folds a stream (oldest first) into the state. */
+export function userStateFrom(events: Iterable<UserEvent>): UserState {
+  let state = initialUserState;
+  for (const event of events) state = evolve(state, event);
+  return state;
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,231 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SegmentedMessage } from 'sms-segments-calculator';
+import twilio from 'twilio';
+import { sendJson, startServer } from './http.js';
+
+/**
+ * A fake of the Twilio REST API (just the Messages resource), served over real HTTP so the real
+ * twilio SDK talks to it: point the client at `baseUrl` (TWILIO_API_BASE_URL).
+ */
+
+export interface SentMessage {
+  sid: string;
+  accountSid: string;
+  to: string;
+  from?: string;
+  messagingServiceSid?: string;
+  body: string;
+  statusCallback?: string;
+  /** Updated by deliverStatus. */
+  status: string;
+  errorCode?: string;
+  numSegments: number;
+  dateCreated: Date;
+  /** The form parameters exactly as the SDK sent them. */
+  params: Record<string, string>;
+}
+
+/** Every API call, including the rejected ones, to assert on retries. */
+export interface ApiCall {
+  method: string;
+  path: string;
+  status: number;
+}
+
+export interface TwilioKnobs {
+  /** Delay before every answer. */
+  latencyMs: number;
+  /** The next n sends answer a 5xx (Twilio error JSON, code 20500). */
+  failNext(n: number, status?: number): void;
+  /** The next `times` sends answer 400 with this Twilio error code (21610: the recipient opted out). */
+  failWith(code: number, times?: number): void;
+  /** The next n sends answer 429 (code 20429). */
+  rateLimitNext(n: number): void;
+}
+
+export interface FakeTwilio {
+  /** `http://127.0.0.1:<port>`: what api.twilio.com would be. */
+  baseUrl: string;
+  messages: SentMessage[];
+  calls: ApiCall[];
+  knobs: TwilioKnobs;
+  /** POSTs a signed status callback for a sent message to its StatusCallback URL, as Twilio does. */
+  deliverStatus(sid: string, status: string, errorCode?: string): Promise<{ status: number; body: string }>;
+  /** Forgets messages and calls, and clears every knob. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+const ERROR_MESSAGES: Record<number, string> = {
+  20003: 'Authenticate',
+  20404: 'The requested resource was not found',
+  20429: 'Too Many Requests',
+  20500: 'An internal server error has occurred',
+  21211: "The 'To' number is not a valid phone number.",
+  21408: 'Permission to send an SMS has not been enabled for the region indicated by the "To" number',
+  21602: 'Message body is required.',
+  21603: "A 'From' phone number is required.",
+  21604: "A 'To' phone number is required.",
+  21610: 'Attempt to send to unsubscribed recipient',
+  21614: "'To' number is not a valid mobile number",
+  21617: 'The concatenated message body exceeds the 1600 character limit.',
+};
+
+const twilioError = (code: number, status: number) => ({
+  code,
+  message: ERROR_MESSAGES[code] ?? `Twilio error ${code}`,
+  more_info: `https://www.twilio.com/docs/errors/${code}`,
+  status,
+});
+
+/** Twilio writes dates as RFC 2822 with a numeric zone. */
+const rfc2822 = (d: Date) => d.toUTCString().replace('GMT', '+0000');
+
+export async function startFakeTwilio(options: { accountSid: string; authToken: string }): Promise<FakeTwilio> {
+  const { accountSid, authToken } = options;
+  const messages: SentMessage[] = [];
+  const calls: ApiCall[] = [];
+  let failures: number[] = [];
+  let errorCodes: number[] = [];
+  let rateLimits = 0;
+
+  const knobs: TwilioKnobs = {
+    latencyMs: 0,
+    failNext: (n, status = 500) => {
+      failures.push(...Array<number>(n).fill(status));
+    },
+    failWith: (code, times = 1) => {
+      errorCodes.push(...Array<number>(times).fill(code));
+    },
+    rateLimitNext: (n) => {
+      rateLimits += n;
+    },
+  };
+
+  const messageJson = (m: SentMessage) => {
+    const uri = `/2010-04-01/Accounts/${m.accountSid}/Messages/${m.sid}.json`;
+    return {
+      account_sid: m.accountSid,
+      api_version: '2010-04-01',
+      body: m.body,
+      date_created: rfc2822(m.dateCreated),
+      date_sent: null,
+      date_updated: rfc2822(m.dateCreated),
+      direction: 'outbound-api',
+      error_code: m.errorCode ? Number(m.errorCode) : null,
+      error_message: null,
+      from: m.from ?? null,
+      messaging_service_sid: m.messagingServiceSid ?? null,
+      num_media: '0',
+      num_segments: String(m.numSegments),
+      price: null,
+      price_unit: 'USD',
+      sid: m.sid,
+      status: m.status,
+      subresource_uris: { media: uri.replace(/\.json$/, '/Media.json') },
+      to: m.to,
+      uri,
+    };
+  };
+
+  const authorized = (req: IncomingMessage) => {
+    const expected = `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`;
+    return req.headers.authorization === expected;
+  };
+
+  const server = await startServer(async (req, res, body) => {
+    const path = new URL(req.url ?? '/', 'http://fake').pathname;
+    const answer = (status: number, json: unknown) => {
+      calls.push({ method: req.method ?? 'GET', path, status });
+      sendJson(res, status, json);
+    };
+    if (knobs.latencyMs > 0) await sleep(knobs.latencyMs);
+    if (!authorized(req))
+      return answer(401, { ...twilioError(20003, 401), detail: 'Your AccountSid or AuthToken was incorrect.' });
+
+    const create = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/.exec(path);
+    const fetchOne = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\/([^/]+)\.json$/.exec(path);
+    if (fetchOne && req.method === 'GET' && fetchOne[1] === accountSid) {
+      const found = messages.find((m) => m.sid === fetchOne[2]);
+      return found ? answer(200, messageJson(found)) : answer(404, twilioError(20404, 404));
+    }
+    if (!create || req.method !== 'POST' || create[1] !== accountSid) return answer(404, twilioError(20404, 404));
+
+    if (rateLimits > 0) {
+      rateLimits--;
+      return answer(429, twilioError(20429, 429));
+    }
+    const failure = failures.shift();
+    if (failure !== undefined) return answer(failure, twilioError(20500, failure));
+    const code = errorCodes.shift();
+    if (code !== undefined) return answer(400, twilioError(code, 400));
+
+    const params = Object.fromEntries(new URLSearchParams(body));
+    if (!params.To) return answer(400, twilioError(21604, 400));
+    if (!params.From && !params.MessagingServiceSid) return answer(400, twilioError(21603, 400));
+    if (!params.Body && !params.MediaUrl && !params.ContentSid) return answer(400, twilioError(21602, 400));
+    if ((params.Body ?? '').length > 1600) return answer(400, twilioError(21617, 400));
+
+    const message: SentMessage = {
+      sid: `SM${randomBytes(16).toString('hex')}`,
+      accountSid,
+      to: params.To,
+      from: params.From,
+      messagingServiceSid: params.MessagingServiceSid,
+      body: params.Body ?? '',
+      statusCallback: params.StatusCallback,
+      status: 'queued',
+      numSegments: new SegmentedMessage(params.Body ?? '').segmentsCount,
+      dateCreated: new Date(),
+      params,
+    };
+    messages.push(message);
+    return answer(201, messageJson(message));
+  });
+
+  return {
+    baseUrl: server.origin,
+    messages,
+    calls,
+    knobs,
+    async deliverStatus(sid, status, errorCode) {
+      const message = messages.find((m) => m.sid === sid);
+      if (!message) throw new Error(`fake Twilio: no message ${sid}`);
+      if (!message.statusCallback) throw new Error(`fake Twilio: message ${sid} has no StatusCallback`);
+      message.status = status;
+      message.errorCode = errorCode;
+      const params: Record<string, string> = {
+        AccountSid: accountSid,
+        ApiVersion: '2010-04-01',
+        From: message.from ?? '',
+        MessageSid: sid,
+        MessageStatus: status,
+        SmsSid: sid,
+        SmsStatus: status,
+        To: message.to,
+        ...(errorCode ? { ErrorCode: errorCode } : {}),
+      };
+      const response = await fetch(message.statusCallback, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-twilio-signature': twilio.getExpectedTwilioSignature(authToken, message.statusCallback, params),
+          'user-agent': 'TwilioProxy/1.1',
+        },
+        body: new URLSearchParams(params).toString(),
+      });
+      return { status: response.status, body: await response.text() };
+    },
+    reset() {
+      messages.length = 0;
+      calls.length = 0;
+      failures = [];
+      errorCodes = [];
+      rateLimits = 0;
+      knobs.latencyMs = 0;
+    },
+    close: server.close,
+  };
+}

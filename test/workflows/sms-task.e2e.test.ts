@@ -1,0 +1,49 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type SmsStack, startSmsStack } from '../support/sms-stack.js';
+
+const types = (events: { type: string }[]) => events.map((e) => e.type);
+
+describe('smsTask: text the number, get an AI answer', () => {
+  let stack: SmsStack;
+  beforeAll(async () => {
+    stack = await startSmsStack();
+  });
+  afterAll(() => stack?.close());
+  beforeEach(() => {
+    stack.twilio.reset();
+    stack.openai.reset();
+  });
+
+  it('given a signed webhook, answers at once with empty TwiML and replies with the model text', async () => {
+    stack.openai.knobs.reply = 'Use Array.prototype.flat() to flatten one level.';
+    const from = '+14155550101';
+    const sent = await stack.sendSms({ from, body: 'How do I flatten an array in JavaScript?' });
+    expect(sent.status).toBe(200);
+    expect(sent.body).toBe('<?xml version="1.0" encoding="UTF-8"?><Response></Response>');
+
+    expect(await stack.handle(sent.sid).result()).toEqual({ outcome: 'answered' });
+    expect(stack.twilio.messages).toHaveLength(1);
+    expect(stack.twilio.messages[0]).toMatchObject({
+      to: from,
+      body: 'Use Array.prototype.flat() to flatten one level.',
+    });
+    expect(stack.twilio.messages[0]?.statusCallback).toBe(`${stack.apiUrl}/sms/status?task=${sent.sid}`);
+
+    expect(types(await stack.events(`sms-${sent.sid}`))).toEqual([
+      'SmsReceived',
+      'TaskClassified',
+      'AiResponseGenerated',
+      'ReplySent',
+      'TaskCompleted',
+    ]);
+    expect(types(await stack.events(`user-${from}`))).toEqual([
+      'UserRegistered',
+      'UsageRecorded',
+      'ConversationTurnRecorded',
+      'ReplyProgressRecorded',
+    ]);
+    const ai = (await stack.events(`sms-${sent.sid}`)).find((e) => e.type === 'AiResponseGenerated');
+    expect(ai?.data).toMatchObject({ model: 'gpt-4o' });
+    expect((ai?.data as { promptTokens: number } | undefined)?.promptTokens ?? 0).toBeGreaterThan(0);
+  });
+});

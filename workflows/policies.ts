@@ -1,0 +1,48 @@
+import type { ActivityOptions } from '@temporalio/workflow';
+
+/** Named timeout and retry presets; domain errors that no retry can fix are non-retryable. */
+
+/** Event appends and reads: quick, retried briskly (a PostgreSQL restart takes seconds). */
+export const EVENT_STEP = {
+  startToCloseTimeout: '15 seconds',
+  retry: {
+    initialInterval: '200 milliseconds',
+    backoffCoefficient: 2,
+    maximumInterval: '5 seconds',
+    maximumAttempts: 20,
+  },
+} as const satisfies ActivityOptions;
+
+/** The AI call: slow, heartbeating, retried with backoff; 429s come back after Retry-After. */
+export const AI_CALL = {
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '20 seconds',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '20 seconds',
+    maximumAttempts: 5,
+    nonRetryableErrorTypes: ['AiRequestRejected', 'EventSchemaError'],
+  },
+} as const satisfies ActivityOptions;
+
+/** Sending an SMS: the activity checks ReplySent first, so a retry never sends twice. */
+export const SEND_SMS = {
+  startToCloseTimeout: '45 seconds',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    maximumAttempts: 8,
+    nonRetryableErrorTypes: ['SmsRejected', 'EventSchemaError'],
+  },
+} as const satisfies ActivityOptions;
+
+/** Alerts are best effort: a few tries, then the workflow goes on waiting for a retry signal. */
+export const ALERT = {
+  startToCloseTimeout: '15 seconds',
+  retry: { initialInterval: '1 second', maximumAttempts: 3 },
+} as const satisfies ActivityOptions;
+
+/** How long a failed task waits for ops to send `retry` before it is closed as FAILED. */
+export const RETRY_WINDOW = '7 days';

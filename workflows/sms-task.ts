@@ -1,0 +1,150 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  condition,
+  defineQuery,
+  defineSignal,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import { detectKeyword } from '../domain/sms/keywords.js';
+import { AI_CALL, ALERT, EVENT_STEP, RETRY_WINDOW, SEND_SMS } from './policies.js';
+import type {
+  RetryRequest,
+  SmsStatusValue,
+  SmsTaskInput,
+  SmsTaskOutcome,
+  SmsTaskStatus,
+  SmsTaskStep,
+} from './types.js';
+
+export const retrySignal = defineSignal<[RetryRequest?]>('retry');
+export const statusQuery = defineQuery<SmsTaskStatus>('status');
+
+const events = proxyActivities<Activities>(EVENT_STEP);
+const ai = proxyActivities<Activities>(AI_CALL);
+const sms = proxyActivities<Activities>(SEND_SMS);
+const alerts = proxyActivities<Activities>(ALERT);
+
+/** One inbound SMS, from webhook to reply. Workflow id `sms-<MessageSid>`. */
+export async function smsTask(input: SmsTaskInput): Promise<{ outcome: SmsTaskOutcome | 'failed' }> {
+  const status: SmsTaskStatus = { step: 'received', round: 0 };
+  let retry: RetryRequest | undefined;
+  setHandler(statusQuery, () => status);
+  setHandler(retrySignal, (request) => {
+    retry = request ?? {};
+  });
+  const setStatus = (value: SmsStatusValue) => upsertSearchAttributes({ SmsStatus: [value] });
+  setStatus('PROCESSING');
+
+  for (;;) {
+    try {
+      const outcome = await processOnce(input, status);
+      status.step = 'done';
+      status.outcome = outcome;
+      await events.completeTask({ input, outcome, round: status.round });
+      setStatus('COMPLETED');
+      return { outcome };
+    } catch (error) {
+      if (!(error instanceof ActivityFailure)) throw error;
+      const failedStep = status.step;
+      const cause = error.cause;
+      const errorType = cause instanceof ApplicationFailure ? (cause.type ?? 'Error') : (cause?.name ?? 'Error');
+      const errorMessage = cause?.message ?? error.message;
+      status.lastError = errorMessage;
+      await events.recordFailure({
+        input,
+        step: failedStep,
+        errorType,
+        errorMessage,
+        attempts: 0,
+        round: status.round,
+      });
+      status.step = 'needs_attention';
+      setStatus('NEEDS_ATTENTION');
+      await alerts.sendAlert({ input, step: failedStep, errorMessage, round: status.round }).catch(() => undefined);
+      retry = undefined;
+      if (!(await condition(() => retry !== undefined, RETRY_WINDOW))) {
+        status.step = 'failed';
+        setStatus('FAILED');
+        return { outcome: 'failed' };
+      }
+      status.round++;
+      const requestedBy = (retry as RetryRequest | undefined)?.requestedBy ?? 'temporal-ui';
+      await events.recordRetryRequested({ input, round: status.round, requestedBy });
+      setStatus('PROCESSING');
+    }
+  }
+}
+
+async function processOnce(input: SmsTaskInput, status: SmsTaskStatus): Promise<SmsTaskOutcome> {
+  const round = status.round;
+  const step = (s: SmsTaskStep) => {
+    status.step = s;
+  };
+  step('received');
+  const user = await events.recordReceived(input);
+
+  const keyword = detectKeyword(input.body, { optedOut: user.optedOut });
+  if (keyword) {
+    step('keyword');
+    const action = await events.applyKeyword({ input, keyword: keyword.keyword, word: keyword.word, round });
+    // An opted-out sender gets only the START confirmation; STOP itself is confirmed once.
+    if (user.optedOut && keyword.keyword !== 'START' && keyword.keyword !== 'STOP') return 'opted_out';
+    step('reply');
+    const sent = await sms.sendReply({
+      input,
+      kind: action.kind,
+      text: action.text,
+      fromOffset: 'fromOffset' in action ? action.fromOffset : undefined,
+      continuesMessageSid: 'continuesMessageSid' in action ? action.continuesMessageSid : undefined,
+      round,
+    });
+    if (sent.status === 'recipient_opted_out') return 'opted_out';
+    if ('continuesMessageSid' in action && action.continuesMessageSid) {
+      await events.recordDelivery({
+        input,
+        round,
+        answeredMessageSid: action.continuesMessageSid,
+        sentUpTo: sent.sentUpTo,
+        hasMore: sent.hasMore,
+      });
+    }
+    return 'nothingMore' in action && action.nothingMore ? 'nothing_to_continue' : 'keyword';
+  }
+  if (user.optedOut) return 'opted_out';
+
+  step('classify');
+  const classification = await events.classifyMessage({ input, round });
+  status.category = classification.category;
+  upsertSearchAttributes({ SmsCategory: [classification.category] });
+
+  step('rate-check');
+  const rate = await events.checkRateLimit({ input, round });
+  if (!rate.allowed) {
+    if (rate.notify && rate.text) {
+      step('reply');
+      await sms.sendReply({ input, kind: 'rate_limit', text: rate.text, round });
+    }
+    return 'rate_limited';
+  }
+
+  step('ai');
+  const answer = await ai.generateAnswer({ input, classification, round });
+
+  step('reply');
+  const sent = await sms.sendReply({ input, kind: 'answer', text: answer.text, round });
+  if (sent.status === 'recipient_opted_out') return 'opted_out';
+  await events.recordDelivery({
+    input,
+    round,
+    answeredMessageSid: input.messageSid,
+    question: input.body,
+    answer: answer.text,
+    sentUpTo: sent.sentUpTo,
+    hasMore: sent.hasMore,
+  });
+  return 'answered';
+}

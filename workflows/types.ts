@@ -1,0 +1,35 @@
+/** Shared between the workflow, its activities and the API: plain data only (no imports with I/O). */
+
+export interface SmsTaskInput {
+  messageSid: string;
+  /** Sender, E.164. */
+  from: string;
+  /** Our number the SMS was sent to. */
+  to: string;
+  body: string;
+  numMedia: number;
+  provider: 'twilio' | 'simulator';
+  /** ISO time the webhook accepted the SMS. */
+  receivedAt: string;
+}
+
+export type SmsTaskOutcome = 'answered' | 'keyword' | 'rate_limited' | 'opted_out' | 'nothing_to_continue';
+
+export type SmsTaskStep = 'received' | 'keyword' | 'classify' | 'rate-check' | 'ai' | 'reply' | 'done';
+
+export interface SmsTaskStatus {
+  step: SmsTaskStep | 'needs_attention' | 'failed';
+  round: number;
+  category?: string;
+  outcome?: SmsTaskOutcome;
+  lastError?: string;
+}
+
+export interface RetryRequest {
+  requestedBy?: string;
+}
+
+/** Search attribute values of SmsStatus (registered as Keyword on the Temporal server). */
+export type SmsStatusValue = 'PROCESSING' | 'NEEDS_ATTENTION' | 'COMPLETED' | 'FAILED';
+
+export const workflowIdFor = (messageSid: string) => `sms-${messageSid}`;
