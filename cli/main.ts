@@ -1,12 +1,13 @@
 import { Command } from 'commander';
 import { ConfigError } from '../infra/config.js';
 import * as dev from './commands/dev.js';
+import * as roles from './commands/roles.js';
 
 const program = new Command('sms-agent')
   .description('SMS-to-AI agent: Temporal workflows, an event store and PostgreSQL read models')
   .showHelpAfterError();
 
-for (const command of [dev]) command.register(program);
+for (const command of [dev, roles]) command.register(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,13 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { loadConfig } from '../../infra/config.js';
+import { loadConfig, twilioConfigured } from '../../infra/config.js';
 import { ensureDatabase, startEmbeddedPostgres } from '../../infra/embedded-postgres.js';
 import { createLogger } from '../../infra/logger.js';
 import { APP_DATABASE, readStackFile, removeStackFile, writeStackFile } from '../../infra/stack.js';
 import { startTemporalDevServer } from '../../infra/temporal-dev-server.js';
 import { startApi } from '../roles/api.js';
 import { migrateAll } from '../roles/migrate.js';
+import { startProjector } from '../roles/projector.js';
 import type { RunningRole } from '../roles/role.js';
 import { startWorker } from '../roles/worker.js';
 import { onShutdown } from '../shutdown.js';
@@ -64,6 +65,9 @@ async function runDev(): Promise<void> {
     const roles: RunningRole[] = [];
     roles.push(await startWorker(ctx));
     stops.push(roles[0]!);
+    const projector = await startProjector(ctx);
+    roles.push(projector);
+    stops.push(projector);
     const api = await startApi(ctx);
     roles.push(api);
     stops.push(api);
@@ -76,6 +80,15 @@ async function runDev(): Promise<void> {
       `  Health:       ${api.url}/ready`,
       temporalUiUrl ? `  Temporal UI:  ${temporalUiUrl}` : `  Temporal:     ${temporalAddress}`,
       `  Data:         ${path.resolve(config.DATA_DIR)}`,
+      `  SMS provider: ${twilioConfigured(config) ? `Twilio (${config.TWILIO_API_BASE_URL ?? 'api.twilio.com'})` : 'simulator (no TWILIO_* credentials): POST /api/simulator/sms'}`,
+      `  AI endpoint:  ${config.OPENAI_BASE_URL ?? 'https://api.openai.com/v1'}`,
+      ...(config.OPENAI_API_KEY
+        ? []
+        : [
+            '',
+            '  WARNING: OPENAI_API_KEY is not set. AI calls will fail unless OPENAI_BASE_URL is a server',
+            '  that needs no key (Ollama, vLLM, LM Studio). Failed tasks wait for a retry signal.',
+          ]),
       '  Ctrl-C stops everything.',
       '',
     ];
