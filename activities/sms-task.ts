@@ -24,6 +24,7 @@ import type { SmsTaskInput } from '../workflows/types.js';
 import { workflowIdFor } from '../workflows/types.js';
 import type { ActivityDeps } from './deps.js';
 import { appendEvents, asDomain, type Causation, findLast, readStreamOrEmpty } from './event-log.js';
+import { simulatorProvider } from './sms-provider.js';
 
 export interface UserSnapshot {
   optedOut: boolean;
@@ -56,6 +57,7 @@ export interface RateCheckResult {
 export function createSmsTaskActivities(deps: ActivityDeps) {
   const { store, config, logger } = deps;
   const now = deps.now ?? (() => new Date());
+  const simulator = simulatorProvider();
   const policy: QuotaPolicy = {
     free: {
       perMinute: config.QUOTA_FREE_PER_MINUTE,
@@ -310,7 +312,10 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
       const fitted = budgeted
         ? fitToBudget(text, { fromOffset: request.fromOffset ?? 0, maxSegments: config.REPLY_MAX_SEGMENTS })
         : { part: text, nextOffset: text.length, hasMore: false };
-      const result = await deps.sms.send({ to: input.from, body: fitted.part, taskMessageSid: input.messageSid });
+      // A simulated conversation is answered in the simulator even when Twilio is configured:
+      // its sender is a made-up number that must never get a real SMS.
+      const provider = input.provider === 'simulator' ? simulator : deps.sms;
+      const result = await provider.send({ to: input.from, body: fitted.part, taskMessageSid: input.messageSid });
       const c = cause(input, round);
       if (result.status === 'recipient_opted_out') {
         // Twilio 21610: the person opted out at the carrier; respect it everywhere.

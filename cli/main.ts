@@ -1,13 +1,14 @@
 import { Command } from 'commander';
 import { ConfigError } from '../infra/config.js';
 import * as dev from './commands/dev.js';
+import * as replay from './commands/replay.js';
 import * as roles from './commands/roles.js';
 
 const program = new Command('sms-agent')
   .description('SMS-to-AI agent: Temporal workflows, an event store and PostgreSQL read models')
   .showHelpAfterError();
 
-for (const command of [dev, roles]) command.register(program);
+for (const command of [dev, roles, replay]) command.register(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -49,6 +49,9 @@ export async function smsTask(input: SmsTaskInput): Promise<{ outcome: SmsTaskOu
       return { outcome };
     } catch (error) {
       if (!(error instanceof ActivityFailure)) throw error;
+      // Forget retries asked for while the task was still working, but none from here on: ops may
+      // retry as soon as NEEDS_ATTENTION shows, while the alert is still going out.
+      retry = undefined;
       const failedStep = status.step;
       const cause = error.cause;
       const errorType = cause instanceof ApplicationFailure ? (cause.type ?? 'Error') : (cause?.name ?? 'Error');
@@ -65,7 +68,6 @@ export async function smsTask(input: SmsTaskInput): Promise<{ outcome: SmsTaskOu
       status.step = 'needs_attention';
       setStatus('NEEDS_ATTENTION');
       await alerts.sendAlert({ input, step: failedStep, errorMessage, round: status.round }).catch(() => undefined);
-      retry = undefined;
       if (!(await condition(() => retry !== undefined, RETRY_WINDOW))) {
         status.step = 'failed';
         setStatus('FAILED');
@@ -91,8 +93,9 @@ async function processOnce(input: SmsTaskInput, status: SmsTaskStatus): Promise<
   if (keyword) {
     step('keyword');
     const action = await events.applyKeyword({ input, keyword: keyword.keyword, word: keyword.word, round });
-    // An opted-out sender gets only the START confirmation; STOP itself is confirmed once.
-    if (user.optedOut && keyword.keyword !== 'START' && keyword.keyword !== 'STOP') return 'opted_out';
+    // An opted-out sender gets only the START confirmation; STOP itself is confirmed once (when
+    // it opts out), never again to someone already opted out.
+    if (user.optedOut && keyword.keyword !== 'START') return 'opted_out';
     step('reply');
     const sent = await sms.sendReply({
       input,

@@ -108,7 +108,9 @@ export async function startSmsStack(env: Record<string, string> = {}): Promise<S
     async stop() {
       if (worker && worker.getState() === 'RUNNING') worker.shutdown();
       await running;
+      // Idempotent: close() stops the worker again after a test already stopped it.
       await nativeConnection?.close();
+      nativeConnection = undefined;
       worker = undefined;
     },
   };

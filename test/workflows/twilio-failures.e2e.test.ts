@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type SmsStack, startSmsStack } from '../support/sms-stack.js';
+import { dataOf, nextPhone, repliesTo, types, untilStep } from './helpers.js';
+
+describe('smsTask when Twilio fails', () => {
+  let stack: SmsStack;
+  beforeAll(async () => {
+    stack = await startSmsStack();
+  });
+  afterAll(() => stack?.close());
+  beforeEach(() => {
+    stack.twilio.reset();
+    stack.openai.reset();
+  });
+
+  const sendCalls = () => stack.twilio.calls.filter((c) => c.method === 'POST').map((c) => c.status);
+
+  it('5xx twice, then success: exactly one message and one ReplySent', async () => {
+    const from = nextPhone();
+    stack.twilio.knobs.failNext(2, 503);
+    const sent = await stack.sendSms({ from, body: 'What is the capital of Italy?' });
+    expect(await stack.handle(sent.sid).result()).toEqual({ outcome: 'answered' });
+    expect(sendCalls()).toEqual([503, 503, 201]);
+    expect(repliesTo(stack, from)).toHaveLength(1);
+    const events = await stack.events(`sms-${sent.sid}`);
+    expect(dataOf(events, 'ReplySent')).toEqual([
+      expect.objectContaining({ providerMessageSid: repliesTo(stack, from)[0]?.sid, provider: 'twilio' }),
+    ]);
+    // The answer was generated once: a retried send does not call the model again.
+    expect(stack.openai.requests).toHaveLength(1);
+  });
+
+  it('429 from Twilio: retried after a pause, one message', async () => {
+    const from = nextPhone();
+    stack.twilio.knobs.rateLimitNext(1);
+    const sent = await stack.sendSms({ from, body: 'What is the capital of Greece?' });
+    expect(await stack.handle(sent.sid).result()).toEqual({ outcome: 'answered' });
+    expect(sendCalls()).toEqual([429, 201]);
+    expect(repliesTo(stack, from)).toHaveLength(1);
+  });
+
+  it('21610 (the person opted out at the carrier): not retried, UserOptedOut(carrier), outcome opted_out', async () => {
+    const from = nextPhone();
+    stack.twilio.knobs.failWith(21610);
+    const sent = await stack.sendSms({ from, body: 'What is the capital of Egypt?' });
+    expect(await stack.handle(sent.sid).result()).toEqual({ outcome: 'opted_out' });
+    expect(sendCalls()).toEqual([400]);
+    expect(repliesTo(stack, from)).toHaveLength(0);
+    expect(types(await stack.events(`sms-${sent.sid}`))).toEqual([
+      'SmsReceived',
+      'TaskClassified',
+      'AiResponseGenerated',
+      'TaskCompleted',
+    ]);
+    expect(dataOf(await stack.events(`sms-${sent.sid}`), 'TaskCompleted')[0]?.outcome).toBe('opted_out');
+    expect(dataOf(await stack.events(`user-${from}`), 'UserOptedOut')).toEqual([
+      { source: 'carrier', messageSid: sent.sid },
+    ]);
+
+    // And the next text from that person is not answered
+    const next = await stack.sendSms({ from, body: 'Hello?' });
+    expect(await stack.handle(next.sid).result()).toEqual({ outcome: 'opted_out' });
+    expect(stack.openai.requests).toHaveLength(1);
+  });
+
+  it('a 4xx rejection: not retried, needs attention; after the retry signal the saved answer is sent, the model is not asked again', async () => {
+    const from = nextPhone();
+    stack.twilio.knobs.failWith(21408);
+    const sent = await stack.sendSms({ from, body: 'What is the capital of Kenya?' });
+    await untilStep(stack, sent.sid, 'needs_attention');
+    expect(sendCalls()).toEqual([400]);
+    const [failed] = dataOf(await stack.events(`sms-${sent.sid}`), 'TaskFailed');
+    expect(failed).toMatchObject({ step: 'reply', errorType: 'SmsRejected' });
+
+    await stack.handle(sent.sid).signal('retry', { requestedBy: 'test' });
+    expect(await stack.handle(sent.sid).result()).toEqual({ outcome: 'answered' });
+    expect(sendCalls()).toEqual([400, 201]);
+    expect(repliesTo(stack, from)).toHaveLength(1);
+    expect(stack.openai.requests).toHaveLength(1);
+    expect(dataOf(await stack.events(`sms-${sent.sid}`), 'AiResponseGenerated')).toHaveLength(1);
+  });
+});

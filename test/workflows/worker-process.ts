@@ -1,0 +1,34 @@
+/**
+ * A worker in a process of its own, so a test can kill it with SIGKILL mid-task: a crash that no
+ * graceful shutdown softens. Configured from the environment like the real worker, plus
+ * WORKFLOW_BUNDLE_PATH (the run's bundle). Prints "ready" once it polls.
+ *
+ *   node --import tsx test/workflows/worker-process.ts
+ */
+import { NativeConnection } from '@temporalio/worker';
+import { buildActivityDeps, createSmsWorker } from '../../cli/roles/worker.js';
+import { createEventStore } from '../../eventstore/index.js';
+import { loadConfig } from '../../infra/config.js';
+import { createLogger } from '../../infra/logger.js';
+import { installTemporalRuntime } from '../../infra/temporal-runtime.js';
+
+const config = loadConfig(process.env, '/nonexistent');
+const logger = createLogger({ level: config.LOG_LEVEL });
+const bundlePath = process.env.WORKFLOW_BUNDLE_PATH;
+if (!config.DATABASE_URL || !config.TEMPORAL_ADDRESS || !bundlePath) {
+  throw new Error('DATABASE_URL, TEMPORAL_ADDRESS and WORKFLOW_BUNDLE_PATH are required');
+}
+installTemporalRuntime(logger); // before the first connection, which would install the default runtime
+const store = createEventStore({ url: config.DATABASE_URL, logger });
+const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+const worker = await createSmsWorker({
+  connection,
+  namespace: config.TEMPORAL_NAMESPACE,
+  taskQueue: config.TEMPORAL_TASK_QUEUE,
+  deps: buildActivityDeps(config, logger, store),
+  workflowBundle: { codePath: bundlePath },
+  maxConcurrentActivities: 10,
+});
+const running = worker.run();
+process.stdout.write('ready\n');
+await running;

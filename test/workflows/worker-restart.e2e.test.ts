@@ -1,0 +1,111 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import { temporal } from '@temporalio/proto';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { type SmsStack, startSmsStack } from '../support/sms-stack.js';
+import { dataOf, nextPhone, repliesTo, untilStep } from './helpers.js';
+
+const { PendingActivityState, EventType } = temporal.api.enums.v1;
+
+describe('smsTask survives its worker going away mid-task', () => {
+  let stack: SmsStack;
+  let child: ChildProcess | undefined;
+  beforeAll(async () => {
+    stack = await startSmsStack();
+  });
+  afterAll(async () => {
+    child?.kill('SIGKILL');
+    await stack?.close();
+  });
+  beforeEach(() => {
+    stack.twilio.reset();
+    stack.openai.reset();
+  });
+
+  /** Waits until the server says the AI activity was picked up by a worker and is running. */
+  async function untilAiCallRunning(sid: string) {
+    await untilStep(stack, sid, 'ai');
+    await expect
+      .poll(
+        async () => {
+          const { raw } = await stack.handle(sid).describe();
+          return raw.pendingActivities?.some(
+            (a) =>
+              a.activityType?.name === 'generateAnswer' &&
+              a.state === PendingActivityState.PENDING_ACTIVITY_STATE_STARTED,
+          );
+        },
+        { timeout: 20_000, interval: 100 },
+      )
+      .toBe(true);
+  }
+
+  it('given a graceful stop while the AI call is in flight, the restarted worker finishes with one reply', async () => {
+    const from = nextPhone();
+    stack.openai.knobs.latencyMs = 3_000;
+    const sent = await stack.sendSms({ from, body: 'What is the capital of Japan?' });
+    await untilAiCallRunning(sent.sid);
+
+    await stack.worker.stop();
+    expect(repliesTo(stack, from)).toHaveLength(0);
+    await stack.worker.start();
+
+    expect(await stack.handle(sent.sid).result()).toEqual({ outcome: 'answered' });
+    expect(repliesTo(stack, from)).toHaveLength(1);
+    const events = await stack.events(`sms-${sent.sid}`);
+    expect(dataOf(events, 'AiResponseGenerated')).toHaveLength(1);
+    expect(dataOf(events, 'ReplySent')).toHaveLength(1);
+  });
+
+  it('given a worker killed (SIGKILL) mid AI call, the heartbeat timeout hands the call to another worker: one reply', async () => {
+    const from = nextPhone();
+    await stack.worker.stop();
+    child = await startWorkerProcess(stack);
+    stack.openai.knobs.latencyMs = 3_000;
+    const sent = await stack.sendSms({ from, body: 'What is the capital of Canada?' });
+    await untilAiCallRunning(sent.sid);
+
+    // When the worker process dies without a word
+    const exited = new Promise((resolve) => child?.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+    child = undefined;
+    await stack.worker.start();
+
+    // Then after the heartbeat timeout (20 s) the call is retried elsewhere and answered once
+    expect(await stack.handle(sent.sid).result()).toEqual({ outcome: 'answered' });
+    expect(repliesTo(stack, from)).toHaveLength(1);
+    const events = await stack.events(`sms-${sent.sid}`);
+    expect(dataOf(events, 'AiResponseGenerated')).toHaveLength(1);
+    expect(dataOf(events, 'ReplySent')).toHaveLength(1);
+
+    const history = await stack.handle(sent.sid).fetchHistory();
+    const started = (history.events ?? []).filter(
+      (e) =>
+        e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED &&
+        (e.activityTaskStartedEventAttributes?.attempt ?? 0) > 1,
+    );
+    expect(started).toHaveLength(1);
+    expect(started[0]?.activityTaskStartedEventAttributes?.lastFailure?.timeoutFailureInfo).toBeTruthy();
+  }, 120_000);
+});
+
+/** A worker in its own process on the stack's task queue; resolves once it is up. */
+async function startWorkerProcess(stack: SmsStack): Promise<ChildProcess> {
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '' };
+  for (const [key, value] of Object.entries(stack.config)) if (value !== undefined) env[key] = String(value);
+  env.WORKFLOW_BUNDLE_PATH = inject('workflowBundlePath');
+  const script = path.join(import.meta.dirname, 'worker-process.ts');
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('ready')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`worker process exited (${code}): ${stderr}`)));
+  });
+  return child;
+}
