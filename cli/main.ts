@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { ConfigError } from '../infra/config.js';
 import * as dev from './commands/dev.js';
 import * as events from './commands/events.js';
+import * as projections from './commands/projections.js';
 import * as replay from './commands/replay.js';
 import * as roles from './commands/roles.js';
 
@@ -9,7 +10,7 @@ const program = new Command('sms-agent')
   .description('SMS-to-AI agent: Temporal workflows, an event store and PostgreSQL read models')
   .showHelpAfterError();
 
-for (const command of [dev, roles, events, replay]) command.register(program);
+for (const command of [dev, roles, events, projections, replay]) command.register(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { StreamNotFoundError, WrongExpectedVersionError } from '../../eventstore/port.js';
+import { InvalidCursorError } from '../../projections/shared/view.js';
 
 export class NotFoundError extends Error {
   override name = 'NotFoundError';
@@ -34,7 +35,7 @@ export default fp(
 function statusOf(error: FastifyError): number {
   if (error.validation) return 400;
   if (error instanceof NotFoundError || error instanceof StreamNotFoundError) return 404;
-  if (error instanceof BadRequestError) return 400;
+  if (error instanceof BadRequestError || error instanceof InvalidCursorError) return 400;
   if (error instanceof WrongExpectedVersionError) return 409;
   if (typeof error.statusCode === 'number' && error.statusCode >= 400) return error.statusCode;
   return 500;

@@ -1,21 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import twilio from 'twilio';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ACCOUNT_SID, AUTH_TOKEN, newSid, OUR_NUMBER, type SmsStack, startSmsStack } from '../support/sms-stack.js';
+import { describe, expect, it } from 'vitest';
+import { ACCOUNT_SID, AUTH_TOKEN, newSid, OUR_NUMBER, useSmsStack } from '../support/sms-stack.js';
 import { dataOf, eventually, nextPhone, repliesTo, types, workflowExists } from '../workflows/helpers.js';
 
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
 
 describe('Twilio webhooks: signed, validated, idempotent', () => {
-  let stack: SmsStack;
-  beforeAll(async () => {
-    stack = await startSmsStack();
-  });
-  afterAll(() => stack?.close());
-  beforeEach(() => {
-    stack.twilio.reset();
-    stack.openai.reset();
-  });
+  const stack = useSmsStack();
 
   const inbound = (overrides: Record<string, string | undefined> = {}) => {
     const params: Record<string, string | undefined> = {

@@ -2,7 +2,7 @@ import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import twilio from 'twilio';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, beforeEach, inject } from 'vitest';
 import { buildApp } from '../../api/app.js';
 import { buildActivityDeps, createSmsWorker } from '../../cli/roles/worker.js';
 import { createEventStore, migrateEventStore } from '../../eventstore/index.js';
@@ -163,4 +163,26 @@ export async function startSmsStack(env: Record<string, string> = {}): Promise<S
       await db.drop();
     },
   };
+}
+
+/**
+ * Starts one stack for the enclosing describe block (beforeAll), closes it afterwards and resets
+ * the fakes before each test. The returned object forwards to the running stack.
+ */
+export function useSmsStack(env: Record<string, string> = {}): SmsStack {
+  let current: SmsStack | undefined;
+  beforeAll(async () => {
+    current = await startSmsStack(env);
+  });
+  afterAll(() => current?.close());
+  beforeEach(() => {
+    current?.twilio.reset();
+    current?.openai.reset();
+  });
+  return new Proxy({} as SmsStack, {
+    get(_target, key) {
+      if (!current) throw new Error('the SMS stack is not started yet (use it inside a test or hook)');
+      return current[key as keyof SmsStack];
+    },
+  });
 }

@@ -1,19 +1,11 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HELP_TEXT, RESET_CONFIRMATION, START_CONFIRMATION, STOP_CONFIRMATION } from '../../domain/sms/keywords.js';
 import { contentText } from '../fakes/openai.js';
-import { type SmsStack, startSmsStack } from '../support/sms-stack.js';
+import { useSmsStack } from '../support/sms-stack.js';
 import { dataOf, nextPhone, repliesTo, textAndWait, types } from './helpers.js';
 
 describe('smsTask keywords and conversation memory', () => {
-  let stack: SmsStack;
-  beforeAll(async () => {
-    stack = await startSmsStack();
-  });
-  afterAll(() => stack?.close());
-  beforeEach(() => {
-    stack.twilio.reset();
-    stack.openai.reset();
-  });
+  const stack = useSmsStack();
 
   /** The chat messages of the n-th AI request, without the system prompt. */
   const turnsSent = (n: number) =>

@@ -1,22 +1,14 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NOTHING_MORE_TEXT } from '../../domain/sms/keywords.js';
 import { DEFAULT_MORE_HINT } from '../../domain/sms/segments.js';
-import { type SmsStack, startSmsStack } from '../support/sms-stack.js';
+import { useSmsStack } from '../support/sms-stack.js';
 import { dataOf, nextPhone, repliesTo, textAndWait } from './helpers.js';
 
 const sentences = (n: number) =>
   Array.from({ length: n }, (_, i) => `Step ${i + 1} of the answer explains one more useful detail.`).join(' ');
 
 describe('smsTask replies within the segment budget', () => {
-  let stack: SmsStack;
-  beforeAll(async () => {
-    stack = await startSmsStack();
-  });
-  afterAll(() => stack?.close());
-  beforeEach(() => {
-    stack.twilio.reset();
-    stack.openai.reset();
-  });
+  const stack = useSmsStack();
 
   const replySent = async (sid: string) => {
     const [sent] = dataOf(await stack.events(`sms-${sid}`), 'ReplySent');

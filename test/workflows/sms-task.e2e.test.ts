@@ -1,18 +1,10 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type SmsStack, startSmsStack } from '../support/sms-stack.js';
+import { describe, expect, it } from 'vitest';
+import { useSmsStack } from '../support/sms-stack.js';
 
 const types = (events: { type: string }[]) => events.map((e) => e.type);
 
 describe('smsTask: text the number, get an AI answer', () => {
-  let stack: SmsStack;
-  beforeAll(async () => {
-    stack = await startSmsStack();
-  });
-  afterAll(() => stack?.close());
-  beforeEach(() => {
-    stack.twilio.reset();
-    stack.openai.reset();
-  });
+  const stack = useSmsStack();
 
   it('given a signed webhook, answers at once with empty TwiML and replies with the model text', async () => {
     stack.openai.knobs.reply = 'Use Array.prototype.flat() to flatten one level.';

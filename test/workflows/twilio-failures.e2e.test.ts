@@ -1,17 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type SmsStack, startSmsStack } from '../support/sms-stack.js';
+import { describe, expect, it } from 'vitest';
+import { useSmsStack } from '../support/sms-stack.js';
 import { dataOf, nextPhone, repliesTo, types, untilStep } from './helpers.js';
 
 describe('smsTask when Twilio fails', () => {
-  let stack: SmsStack;
-  beforeAll(async () => {
-    stack = await startSmsStack();
-  });
-  afterAll(() => stack?.close());
-  beforeEach(() => {
-    stack.twilio.reset();
-    stack.openai.reset();
-  });
+  const stack = useSmsStack();
 
   const sendCalls = () => stack.twilio.calls.filter((c) => c.method === 'POST').map((c) => c.status);
 

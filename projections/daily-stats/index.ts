@@ -1,0 +1,2 @@
+export { DAILY_STATS_EVENTS, dailyStatsReadModel } from './handler.js';
+export * from './queries.js';

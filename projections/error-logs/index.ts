@@ -1,0 +1,2 @@
+export { ERROR_LOG_EVENTS, errorLogsReadModel } from './handler.js';
+export * from './queries.js';

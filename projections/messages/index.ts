@@ -1,0 +1,2 @@
+export { MESSAGE_EVENTS, messagesReadModel } from './handler.js';
+export * from './queries.js';

@@ -1,0 +1,2 @@
+export { TASK_EVENTS, taskId, tasksReadModel } from './handler.js';
+export * from './queries.js';

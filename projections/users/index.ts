@@ -1,0 +1,2 @@
+export { USER_EVENTS, usersReadModel } from './handler.js';
+export * from './queries.js';
