@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { migrateReadModels } from '../../projections/migrate.js';
+import { useSmsStack } from '../support/sms-stack.js';
+
+const valueOf = (text: string, metric: string) => {
+  const line = text.split('\n').find((l) => l.startsWith(metric));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+};
+
+describe('GET /metrics', () => {
+  const stack = useSmsStack();
+
+  it('given an answered SMS and no projector running, reports the request and the projections lagging', async () => {
+    await migrateReadModels(stack.config.DATABASE_URL ?? '');
+    const sent = await stack.sendSms({ from: '+14155550177', body: 'What is a monad?' });
+    await stack.handle(sent.sid).result();
+
+    const response = await fetch(`${stack.apiUrl}/metrics`);
+    const text = await response.text();
+    expect(response.status).toBe(200);
+    expect(valueOf(text, 'sms_agent_http_requests_total{method="POST",route="/sms/receive",status="200"}')).toBe(1);
+    expect(valueOf(text, 'sms_agent_projection_up')).toBe(1);
+    // Nobody projects in this stack: the task's events wait, and the gauge says so.
+    expect(valueOf(text, 'sms_agent_projection_lag_events{projection="tasks"}')).toBeGreaterThanOrEqual(5);
+    expect(valueOf(text, 'sms_agent_projection_lag_seconds{projection="tasks"}')).toBeGreaterThan(0);
+    expect(valueOf(text, 'sms_agent_projection_events_processed{projection="tasks"}')).toBe(0);
+  });
+});
