@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { migrateReadModels } from '../../projections/migrate.js';
 import { useSmsStack } from '../support/sms-stack.js';
 
-const valueOf = (text: string, metric: string) => {
+const metricValue = (text: string, metric: string) => {
   const line = text.split('\n').find((l) => l.startsWith(metric));
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
 };
@@ -18,11 +18,11 @@ describe('GET /metrics', () => {
     const response = await fetch(`${stack.apiUrl}/metrics`);
     const text = await response.text();
     expect(response.status).toBe(200);
-    expect(valueOf(text, 'sms_agent_http_requests_total{method="POST",route="/sms/receive",status="200"}')).toBe(1);
-    expect(valueOf(text, 'sms_agent_projection_up')).toBe(1);
+    expect(metricValue(text, 'sms_agent_http_requests_total{method="POST",route="/sms/receive",status="200"}')).toBe(1);
+    expect(metricValue(text, 'sms_agent_projection_up')).toBe(1);
     // Nobody projects in this stack: the task's events wait, and the gauge says so.
-    expect(valueOf(text, 'sms_agent_projection_lag_events{projection="tasks"}')).toBeGreaterThanOrEqual(5);
-    expect(valueOf(text, 'sms_agent_projection_lag_seconds{projection="tasks"}')).toBeGreaterThan(0);
-    expect(valueOf(text, 'sms_agent_projection_events_processed{projection="tasks"}')).toBe(0);
+    expect(metricValue(text, 'sms_agent_projection_lag_events{projection="tasks"}')).toBeGreaterThanOrEqual(5);
+    expect(metricValue(text, 'sms_agent_projection_lag_seconds{projection="tasks"}')).toBeGreaterThan(0);
+    expect(metricValue(text, 'sms_agent_projection_events_processed{projection="tasks"}')).toBe(0);
   });
 });

@@ -33,6 +33,11 @@ export interface OpenAIKnobs {
   failAlways(status?: number): void;
   /** Requests for this model fail (404 reads as "model not found") until heal(). */
   failForModel(model: string, status?: number): void;
+  /**
+   * Each chat completion fails with a 500 with this probability (0..1), after the other failure
+   * knobs: random transient faults for soaks. heal() sets it back to 0.
+   */
+  failureRate: number;
   /** Clears every failure knob (not latency or reply). */
   heal(): void;
 }
@@ -79,7 +84,14 @@ export function defaultReply(request: ChatRequest): string {
   return `Fake answer from ${request.model} to: ${question}`;
 }
 
-export async function startFakeOpenAI(options: { apiKey?: string } = {}): Promise<FakeOpenAI> {
+export async function startFakeOpenAI(
+  options: {
+    apiKey?: string;
+    /** Source of failureRate's draws (seed it for repeatable runs). */
+    random?: () => number;
+  } = {},
+): Promise<FakeOpenAI> {
+  const random = options.random ?? Math.random;
   const requests: RecordedRequest[] = [];
   let failures: number[] = [];
   let rateLimits: number[] = [];
@@ -101,7 +113,9 @@ export async function startFakeOpenAI(options: { apiKey?: string } = {}): Promis
     failForModel: (model, status = 404) => {
       failingModels.set(model, status);
     },
+    failureRate: 0,
     heal: () => {
+      knobs.failureRate = 0;
       failures = [];
       rateLimits = [];
       failEverything = undefined;
@@ -155,7 +169,7 @@ export async function startFakeOpenAI(options: { apiKey?: string } = {}): Promis
       const error = apiError(429, 'Rate limit reached for requests. Please try again later.', 'rate_limit_exceeded');
       return fail(429, error, { 'retry-after': String(retryAfter) });
     }
-    const failure = failures.shift();
+    const failure = failures.shift() ?? (knobs.failureRate > 0 && random() < knobs.failureRate ? 500 : undefined);
     if (failure !== undefined) {
       return fail(
         failure,

@@ -43,6 +43,11 @@ export interface TwilioKnobs {
   failWith(code: number, times?: number): void;
   /** The next n sends answer 429 (code 20429). */
   rateLimitNext(n: number): void;
+  /**
+   * Each send answers a 5xx (500 or 503, code 20500) with this probability (0..1), before any
+   * message is recorded: random transient faults for soaks.
+   */
+  failureRate: number;
 }
 
 export interface FakeTwilio {
@@ -83,8 +88,14 @@ const twilioError = (code: number, status: number) => ({
 /** Twilio writes dates as RFC 2822 with a numeric zone. */
 const rfc2822 = (d: Date) => d.toUTCString().replace('GMT', '+0000');
 
-export async function startFakeTwilio(options: { accountSid: string; authToken: string }): Promise<FakeTwilio> {
+export async function startFakeTwilio(options: {
+  accountSid: string;
+  authToken: string;
+  /** Source of failureRate's draws (seed it for repeatable runs). */
+  random?: () => number;
+}): Promise<FakeTwilio> {
   const { accountSid, authToken } = options;
+  const random = options.random ?? Math.random;
   const messages: SentMessage[] = [];
   const calls: ApiCall[] = [];
   let failures: number[] = [];
@@ -102,6 +113,12 @@ export async function startFakeTwilio(options: { accountSid: string; authToken: 
     rateLimitNext: (n) => {
       rateLimits += n;
     },
+    failureRate: 0,
+  };
+
+  const randomFailure = () => {
+    if (knobs.failureRate <= 0 || random() >= knobs.failureRate) return undefined;
+    return random() < 0.5 ? 500 : 503;
   };
 
   const messageJson = (m: SentMessage) => {
@@ -157,7 +174,7 @@ export async function startFakeTwilio(options: { accountSid: string; authToken: 
       rateLimits--;
       return answer(429, twilioError(20429, 429));
     }
-    const failure = failures.shift();
+    const failure = failures.shift() ?? randomFailure();
     if (failure !== undefined) return answer(failure, twilioError(20500, failure));
     const code = errorCodes.shift();
     if (code !== undefined) return answer(400, twilioError(code, 400));
@@ -225,6 +242,7 @@ export async function startFakeTwilio(options: { accountSid: string; authToken: 
       errorCodes = [];
       rateLimits = 0;
       knobs.latencyMs = 0;
+      knobs.failureRate = 0;
     },
     close: server.close,
   };

@@ -1,0 +1,118 @@
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { ensureDatabase, type RunningPostgres, startEmbeddedPostgres } from '../../infra/embedded-postgres.js';
+import { freePort } from '../../infra/ports.js';
+import { type RunningTemporal, startTemporalDevServer } from '../../infra/temporal-dev-server.js';
+import { type FakeOpenAI, startFakeOpenAI } from '../../test/fakes/openai.js';
+import { type FakeTwilio, startFakeTwilio } from '../../test/fakes/twilio.js';
+import { findProcesses, parentOf } from './proc.js';
+import { ACCOUNT_SID, AUTH_TOKEN, OUR_NUMBER } from './twilio-webhook.js';
+
+/**
+ * What a benchmark or soak runs against: its own embedded PostgreSQL (default durability, in a
+ * temporary folder), a headless Temporal dev server (or an existing one), and the Twilio and
+ * OpenAI fakes the real SDKs talk to.
+ */
+export interface BenchInfra {
+  dir: string;
+  databaseUrl: string;
+  postgres: RunningPostgres;
+  temporalAddress: string;
+  /** The dev server's pids when we started it (for CPU figures). */
+  temporalPids: number[];
+  client: Client;
+  twilio: FakeTwilio;
+  openai: FakeOpenAI;
+  /** Stops PostgreSQL and starts it again on the same data folder and port. */
+  restartPostgres(downMs?: number): Promise<{ downMs: number }>;
+  /** Environment for a role process (`sms-agent worker` etc.): the config variables, nothing else. */
+  roleEnv(extra: Record<string, string>): Record<string, string>;
+  close(options?: { keepDir?: boolean }): Promise<void>;
+}
+
+export async function startBenchInfra(options: {
+  /** Use this Temporal server instead of starting one. */
+  temporalAddress?: string;
+  /** postgres -c settings; none means PostgreSQL's defaults (fsync on). */
+  pgSettings?: Record<string, string>;
+  random?: () => number;
+  log?: (line: string) => void;
+}): Promise<BenchInfra> {
+  const log = options.log ?? (() => {});
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sms-agent-bench-'));
+  // As root, PostgreSQL runs as the `postgres` user, which must be able to enter this folder.
+  chmodSync(dir, 0o755);
+  mkdirSync(path.join(dir, 'logs'));
+  const dataDir = path.join(dir, 'postgres');
+  const pgPort = await freePort();
+  const startPg = () => startEmbeddedPostgres({ dataDir, port: pgPort, settings: options.pgSettings });
+
+  log('starting PostgreSQL and Temporal');
+  const [postgres, temporal] = await Promise.all([
+    startPg(),
+    options.temporalAddress
+      ? Promise.resolve<RunningTemporal | undefined>(undefined)
+      : startTemporalDevServer({
+          cliPath: process.env.TEMPORAL_CLI_PATH,
+          headless: true,
+          port: await freePort(),
+          logFile: path.join(dir, 'logs', 'temporal.log'),
+        }),
+  ]);
+  let pg = postgres;
+  const databaseUrl = await ensureDatabase(pg.url, 'sms_agent');
+  const temporalAddress = options.temporalAddress ?? (temporal as RunningTemporal).address;
+  // The CLI may run behind a wrapper (pyenv shim, pip launcher) with the same arguments: keep the outermost.
+  const matching = temporal ? findProcesses(['start-dev', '--port', temporalAddress.split(':')[1] as string]) : [];
+  const temporalPids = matching.filter((pid) => !matching.includes(parentOf(pid) ?? -1));
+  const connection = await Connection.connect({ address: temporalAddress });
+  const client = new Client({ connection });
+  const [twilio, openai] = await Promise.all([
+    startFakeTwilio({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, random: options.random }),
+    startFakeOpenAI({ random: options.random }),
+  ]);
+
+  return {
+    dir,
+    databaseUrl,
+    get postgres() {
+      return pg;
+    },
+    temporalAddress,
+    temporalPids,
+    client,
+    twilio,
+    openai,
+    async restartPostgres(downMs = 1_000) {
+      const started = Date.now();
+      await pg.stop();
+      await new Promise((r) => setTimeout(r, downMs));
+      pg = await startPg();
+      return { downMs: Date.now() - started };
+    },
+    roleEnv: (extra) => ({
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      DATA_DIR: path.join(dir, 'data'),
+      DATABASE_URL: databaseUrl,
+      TEMPORAL_ADDRESS: temporalAddress,
+      TWILIO_ACCOUNT_SID: ACCOUNT_SID,
+      TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+      TWILIO_PHONE_NUMBER: OUR_NUMBER,
+      TWILIO_API_BASE_URL: twilio.baseUrl,
+      OPENAI_API_KEY: 'bench-key',
+      OPENAI_BASE_URL: openai.baseUrl,
+      HOST: '127.0.0.1',
+      ...extra,
+    }),
+    async close({ keepDir = false } = {}) {
+      await Promise.allSettled([twilio.close(), openai.close()]);
+      await connection.close().catch(() => {});
+      await temporal?.stop();
+      await pg.stop();
+      if (!keepDir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
