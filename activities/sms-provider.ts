@@ -19,6 +19,11 @@ export type SendResult =
 export interface SmsProvider {
   readonly name: 'twilio' | 'simulator';
   send(message: OutboundSms): Promise<SendResult>;
+  /**
+   * The sid of a message with this body sent to `to` since `since`, if the provider has one:
+   * lets a retried send find out whether a crashed attempt already sent it.
+   */
+  findSent?(query: { to: string; body: string; since: Date }): Promise<string | undefined>;
 }
 
 /** Twilio's error code for "attempt to send to unsubscribed recipient". */
@@ -48,6 +53,11 @@ export function createSmsProvider(config: Config): SmsProvider {
       } catch (error) {
         return mapTwilioError(error as TwilioError);
       }
+    },
+    async findSent({ to, body, since }) {
+      // date_sent is empty while a message is queued, so filter on date_created here.
+      const recent = await client.messages.list({ to, from, limit: 50 });
+      return recent.find((m) => m.body === body && m.dateCreated >= since)?.sid;
     },
   };
 }

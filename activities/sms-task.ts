@@ -315,7 +315,17 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
       // A simulated conversation is answered in the simulator even when Twilio is configured:
       // its sender is a made-up number that must never get a real SMS.
       const provider = input.provider === 'simulator' ? simulator : deps.sms;
-      const result = await provider.send({ to: input.from, body: fitted.part, taskMessageSid: input.messageSid });
+      // Twilio's send is not idempotent: a worker that died between Twilio's answer and the
+      // ReplySent append leaves a sent message with no event. A retried attempt asks first.
+      const already =
+        inActivity() && activityInfo().attempt > 1 && provider.findSent
+          ? await provider
+              .findSent({ to: input.from, body: fitted.part, since: new Date(Date.now() - 15 * 60_000) })
+              .catch(() => undefined)
+          : undefined;
+      const result: Awaited<ReturnType<typeof provider.send>> = already
+        ? { status: 'sent', providerMessageSid: already, provider: provider.name }
+        : await provider.send({ to: input.from, body: fitted.part, taskMessageSid: input.messageSid });
       const c = cause(input, round);
       if (result.status === 'recipient_opted_out') {
         // Twilio 21610: the person opted out at the carrier; respect it everywhere.

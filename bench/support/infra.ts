@@ -104,6 +104,9 @@ export async function startBenchInfra(options: {
       TWILIO_API_BASE_URL: twilio.baseUrl,
       OPENAI_API_KEY: 'bench-key',
       OPENAI_BASE_URL: openai.baseUrl,
+      // As a production deployment should: a fallback model distinct from the default one, so a
+      // failing default model gets a second chance within each attempt.
+      OPENAI_FALLBACK_MODEL: 'gpt-4.1-mini',
       HOST: '127.0.0.1',
       ...extra,
     }),

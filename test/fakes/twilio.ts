@@ -44,6 +44,11 @@ export interface TwilioKnobs {
   /** The next n sends answer 429 (code 20429). */
   rateLimitNext(n: number): void;
   /**
+   * The next n sends are recorded (the SMS goes out) but answer 500, as when the connection
+   * drops after Twilio accepted the message or the worker dies before recording it.
+   */
+  loseResponseNext(n: number): void;
+  /**
    * Each send answers a 5xx (500 or 503, code 20500) with this probability (0..1), before any
    * message is recorded: random transient faults for soaks.
    */
@@ -101,6 +106,7 @@ export async function startFakeTwilio(options: {
   let failures: number[] = [];
   let errorCodes: number[] = [];
   let rateLimits = 0;
+  let lostResponses = 0;
 
   const knobs: TwilioKnobs = {
     latencyMs: 0,
@@ -112,6 +118,9 @@ export async function startFakeTwilio(options: {
     },
     rateLimitNext: (n) => {
       rateLimits += n;
+    },
+    loseResponseNext: (n) => {
+      lostResponses += n;
     },
     failureRate: 0,
   };
@@ -168,6 +177,27 @@ export async function startFakeTwilio(options: {
       const found = messages.find((m) => m.sid === fetchOne[2]);
       return found ? answer(200, messageJson(found)) : answer(404, twilioError(20404, 404));
     }
+    if (create && req.method === 'GET' && create[1] === accountSid) {
+      // The list resource, filtered by To and From as Twilio does; one page is enough for a fake.
+      const query = new URL(req.url ?? '/', 'http://fake').searchParams;
+      const found = messages
+        .filter(
+          (m) => (!query.get('To') || m.to === query.get('To')) && (!query.get('From') || m.from === query.get('From')),
+        )
+        .reverse();
+      const pageSize = Number(query.get('PageSize') ?? 50);
+      return answer(200, {
+        messages: found.slice(0, pageSize).map(messageJson),
+        page: 0,
+        page_size: pageSize,
+        start: 0,
+        end: Math.min(found.length, pageSize),
+        uri: path,
+        first_page_uri: path,
+        next_page_uri: null,
+        previous_page_uri: null,
+      });
+    }
     if (!create || req.method !== 'POST' || create[1] !== accountSid) return answer(404, twilioError(20404, 404));
 
     if (rateLimits > 0) {
@@ -199,6 +229,10 @@ export async function startFakeTwilio(options: {
       params,
     };
     messages.push(message);
+    if (lostResponses > 0) {
+      lostResponses--;
+      return answer(500, twilioError(20500, 500));
+    }
     return answer(201, messageJson(message));
   });
 
@@ -241,6 +275,7 @@ export async function startFakeTwilio(options: {
       failures = [];
       errorCodes = [];
       rateLimits = 0;
+      lostResponses = 0;
       knobs.latencyMs = 0;
       knobs.failureRate = 0;
     },

@@ -22,6 +22,21 @@ describe('smsTask when Twilio fails', () => {
     expect(stack.openai.requests).toHaveLength(1);
   });
 
+  it('Twilio sent it but the answer was lost: the retry finds the message and sends nothing more', async () => {
+    const from = nextPhone();
+    stack.twilio.knobs.loseResponseNext(1);
+    const sent = await stack.sendSms({ from, body: 'What is the capital of Spain?' });
+    expect(await stack.handle(sent.sid).result()).toEqual({ outcome: 'answered' });
+    // One POST (accepted, answer lost), then a look-up instead of a second send.
+    expect(sendCalls()).toEqual([500]);
+    expect(stack.twilio.calls.filter((c) => c.method === 'GET')).toHaveLength(1);
+    expect(repliesTo(stack, from)).toHaveLength(1);
+    const events = await stack.events(`sms-${sent.sid}`);
+    expect(dataOf(events, 'ReplySent')).toEqual([
+      expect.objectContaining({ providerMessageSid: repliesTo(stack, from)[0]?.sid }),
+    ]);
+  });
+
   it('429 from Twilio: retried after a pause, one message', async () => {
     const from = nextPhone();
     stack.twilio.knobs.rateLimitNext(1);
