@@ -1,7 +1,8 @@
 import { createEventStore } from '../../eventstore/index.js';
 import { createPool } from '../../infra/db.js';
 import { READ_MODELS } from '../../projections/registry.js';
-import { Projector, type ProjectorStats } from '../../projections/runtime/projector.js';
+import type { ProjectorStats } from '../../projections/runtime/projector.js';
+import { startProjectors } from '../../projections/runtime/start.js';
 import type { RoleContext, RunningRole } from './role.js';
 
 export interface RunningProjector extends RunningRole {
@@ -13,15 +14,12 @@ export async function startProjector(ctx: RoleContext): Promise<RunningProjector
   const logger = ctx.logger.child({ role: 'projector' });
   const store = createEventStore({ url: ctx.config.EVENTSTORE_URL ?? ctx.databaseUrl, logger });
   const pool = createPool(ctx.databaseUrl, { max: READ_MODELS.length + 2, applicationName: 'sms-agent-projector' });
-  const projectors = READ_MODELS.map(
-    (model) => new Projector({ store, databaseUrl: ctx.databaseUrl, model, pool, logger }),
-  );
-  for (const p of projectors) p.start();
+  const running = startProjectors({ store, databaseUrl: ctx.databaseUrl, pool, logger });
   return {
     name: 'projector',
-    stats: () => Promise.all(projectors.map((p) => p.stats())),
+    stats: running.stats,
     async stop() {
-      await Promise.all(projectors.map((p) => p.stop()));
+      await running.stop();
       await store.close();
       await pool.end();
     },

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { useSmsStack } from '../support/sms-stack.js';
-
-const types = (events: { type: string }[]) => events.map((e) => e.type);
+import { types } from './helpers.js';
 
 describe('smsTask: text the number, get an AI answer', () => {
   const stack = useSmsStack();
