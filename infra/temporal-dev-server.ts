@@ -57,6 +57,8 @@ export interface StartTemporalOptions {
   logger?: Logger;
   /** When no CLI is found, let the Temporal SDK download one (needs internet). */
   allowDownload?: boolean;
+  /** More `temporal server start-dev` arguments (e.g. `--dynamic-config-value`, `--sqlite-pragma`). */
+  extraArgs?: string[];
 }
 
 export async function startTemporalDevServer(options: StartTemporalOptions = {}): Promise<RunningTemporal> {
@@ -79,6 +81,7 @@ export async function startTemporalDevServer(options: StartTemporalOptions = {})
   // Large batches of workflows in tests and benchmarks: lift the dev server's default RPS caps.
   args.push('--dynamic-config-value', 'frontend.rps=20000', '--dynamic-config-value', 'frontend.namespaceRPS=20000');
   args.push('--dynamic-config-value', 'history.rps=20000', '--dynamic-config-value', 'matching.rps=20000');
+  args.push(...(options.extraArgs ?? []));
 
   let out: 'ignore' | number = 'ignore';
   if (options.logFile) {

@@ -4,8 +4,11 @@ import {
   condition,
   defineQuery,
   defineSignal,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
+  TimeoutFailure,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
@@ -23,13 +26,30 @@ import type {
 export const retrySignal = defineSignal<[RetryRequest?]>('retry');
 export const statusQuery = defineQuery<SmsTaskStatus>('status');
 
-const events = proxyActivities<Activities>(EVENT_STEP);
 const ai = proxyActivities<Activities>(AI_CALL);
-const sms = proxyActivities<Activities>(SEND_SMS);
 const alerts = proxyActivities<Activities>(ALERT);
+
+/** The quick steps: event appends and reads, and sending the SMS. */
+interface Steps {
+  events: Activities;
+  sms: Activities;
+}
+
+/**
+ * Quick steps run as local activities (see policies.ts). Runs started before that change have
+ * them as remote activities in their histories and must go on replaying the same way.
+ */
+function quickSteps(): Steps {
+  if (patched('quick-steps-local')) {
+    return { events: proxyLocalActivities<Activities>(EVENT_STEP), sms: proxyLocalActivities<Activities>(SEND_SMS) };
+  }
+  return { events: proxyActivities<Activities>(EVENT_STEP), sms: proxyActivities<Activities>(SEND_SMS) };
+}
 
 /** One inbound SMS, from webhook to reply. Workflow id `sms-<MessageSid>`. */
 export async function smsTask(input: SmsTaskInput): Promise<{ outcome: SmsTaskOutcome | 'failed' }> {
+  const steps = quickSteps();
+  const { events } = steps;
   const status: SmsTaskStatus = { step: 'received', round: 0 };
   let retry: RetryRequest | undefined;
   setHandler(statusQuery, () => status);
@@ -41,21 +61,21 @@ export async function smsTask(input: SmsTaskInput): Promise<{ outcome: SmsTaskOu
 
   for (;;) {
     try {
-      const outcome = await processOnce(input, status);
+      const outcome = await processOnce(input, status, steps);
       status.step = 'done';
       status.outcome = outcome;
       await events.completeTask({ input, outcome, round: status.round });
       setStatus('COMPLETED');
       return { outcome };
     } catch (error) {
-      if (!(error instanceof ActivityFailure)) throw error;
+      const cause = stepFailureCause(error);
+      if (!cause) throw error;
       // Forget retries asked for while the task was still working, but none from here on: ops may
       // retry as soon as NEEDS_ATTENTION shows, while the alert is still going out.
       retry = undefined;
       const failedStep = status.step;
-      const cause = error.cause;
-      const errorType = cause instanceof ApplicationFailure ? (cause.type ?? 'Error') : (cause?.name ?? 'Error');
-      const errorMessage = cause?.message ?? error.message;
+      const errorType = cause instanceof ApplicationFailure ? (cause.type ?? 'Error') : cause.name;
+      const errorMessage = cause.message;
       status.lastError = errorMessage;
       await events.recordFailure({
         input,
@@ -81,7 +101,22 @@ export async function smsTask(input: SmsTaskInput): Promise<{ outcome: SmsTaskOu
   }
 }
 
-async function processOnce(input: SmsTaskInput, status: SmsTaskStatus): Promise<SmsTaskOutcome> {
+/**
+ * What made a step fail, or undefined when the error is not a step's (then the workflow task
+ * fails and is retried, the right thing for a bug in workflow code). A remote activity's failure
+ * comes as an ActivityFailure around it; a local activity's non-retryable failure comes bare.
+ */
+function stepFailureCause(error: unknown): Error | undefined {
+  if (error instanceof ActivityFailure) return error.cause ?? error;
+  if (error instanceof ApplicationFailure || error instanceof TimeoutFailure) return error;
+  return undefined;
+}
+
+async function processOnce(
+  input: SmsTaskInput,
+  status: SmsTaskStatus,
+  { events, sms }: Steps,
+): Promise<SmsTaskOutcome> {
   const round = status.round;
   const step = (s: SmsTaskStep) => {
     status.step = s;

@@ -47,6 +47,9 @@ export function createSmsWorker(options: SmsWorkerOptions): Promise<Worker> {
     activities: createActivities(options.deps),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: 100,
+    // The quick steps are local activities (workflows/policies.ts): they run here, beside the
+    // workflow tasks, a few milliseconds each.
+    maxConcurrentLocalActivityExecutions: 200,
     maxCachedWorkflows: 2_000,
     workflowTaskPollerBehavior: { type: 'autoscaling', maximum: 20 },
     activityTaskPollerBehavior: { type: 'autoscaling', maximum: 40 },

@@ -25,7 +25,15 @@ describe('recorded smsTask histories replay on the current workflow code', () =>
 
   it('has the representative runs recorded', () => {
     expect(fixtures).toEqual(
-      expect.arrayContaining(['answered.json', 'keyword-stop.json', 'rate-limited.json', 'failed-retried.json']),
+      expect.arrayContaining([
+        'answered.json',
+        'keyword-stop.json',
+        'rate-limited.json',
+        'failed-retried.json',
+        // Recorded before the quick steps became local activities (patch 'quick-steps-local').
+        'remote-steps-answered.json',
+        'remote-steps-failed-retried.json',
+      ]),
     );
   });
 
@@ -34,14 +42,14 @@ describe('recorded smsTask histories replay on the current workflow code', () =>
   });
 
   it('catches a history the code does not match (the harness is not vacuous)', async () => {
-    // Given the answered run, as if it had been recorded by code whose first step was another activity
+    // Given the answered run, as if it had been recorded by code whose AI step was another activity
     const history = JSON.parse(read('answered.json')) as {
       events: { activityTaskScheduledEventAttributes?: { activityType: { name: string } } }[];
     };
     const scheduled = history.events.find((e) => e.activityTaskScheduledEventAttributes);
     if (!scheduled?.activityTaskScheduledEventAttributes) throw new Error('no activity in the fixture');
-    expect(scheduled.activityTaskScheduledEventAttributes.activityType.name).toBe('recordReceived');
-    scheduled.activityTaskScheduledEventAttributes.activityType.name = 'recordReceivedV0';
+    expect(scheduled.activityTaskScheduledEventAttributes.activityType.name).toBe('generateAnswer');
+    scheduled.activityTaskScheduledEventAttributes.activityType.name = 'generateAnswerV0';
 
     await expect(replay(JSON.stringify(history))).rejects.toBeInstanceOf(DeterminismViolationError);
   });
