@@ -1,3 +1,4 @@
+import { SegmentedMessage } from 'sms-segments-calculator';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MORE_HINT, fitToBudget, measure, normalizeReply } from '../../../domain/sms/segments.js';
 
@@ -20,6 +21,31 @@ describe('measure', () => {
     expect(measure('ç'.repeat(134)).segments).toBe(2);
     expect(measure('ç'.repeat(135)).segments).toBe(3);
     expect(measure('hi 😀')).toEqual({ encoding: 'UCS-2', segments: 1, characters: 5 });
+  });
+
+  it('given any mix of characters, then it agrees with sms-segments-calculator (the fast path included)', () => {
+    // Plain GSM-7 takes the fast path; the extension table, accents that force UCS-2 and emoji do not.
+    const alphabet = ['a', 'Z', '7', ' ', '.', '\n', '@', '£', 'é', 'Ä', '_', '€', '{', '^', 'ç', 'ł', '😀', '”', '\t'];
+    let seed = 7;
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed;
+    };
+    for (let round = 0; round < 400; round++) {
+      const length = [0, 1, 70, 153, 159, 160, 161, 306, 307, 480][round % 10]! + (next() % 3);
+      const pool = round % 4 === 0 ? alphabet : alphabet.slice(0, 11); // every 4th may leave plain GSM-7
+      const text = Array.from({ length }, () => pool[next() % pool.length]).join('');
+      const library = new SegmentedMessage(text);
+      const ours = measure(text);
+      expect({ text, ours }).toEqual({
+        text,
+        ours: {
+          encoding: library.encodingName,
+          segments: library.segmentsCount,
+          characters: library.encodingName === 'GSM-7' ? library.numberOfCharacters : text.length,
+        },
+      });
+    }
   });
 });
 
