@@ -25,6 +25,7 @@ import { workflowIdFor } from '../workflows/types.js';
 import type { ActivityDeps } from './deps.js';
 import { appendEvents, asDomain, type Causation, findLast, readStreamOrEmpty } from './event-log.js';
 import { simulatorProvider } from './sms-provider.js';
+import { recordSmsReceived } from './sms-received.js';
 
 export interface UserSnapshot {
   optedOut: boolean;
@@ -85,13 +86,8 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
     /** SmsReceived on the task stream; on first contact UserRegistered on the user stream. */
     async recordReceived(input: SmsTaskInput): Promise<UserSnapshot> {
       const c = cause(input, 0);
-      await appendEvents(
-        store,
-        smsStream(input.messageSid),
-        [{ type: 'SmsReceived', step: 'received', data: { ...input } }],
-        c,
-        'no_stream',
-      );
+      // Usually the webhook appended it already (same id): then a no-op.
+      await recordSmsReceived(store, input, c.now);
       let user = await readUser(input.from);
       if (!user.state.registered) {
         try {

@@ -12,7 +12,7 @@ import eventStore from './plugins/event-store.js';
 import metrics from './plugins/metrics.js';
 import postgres from './plugins/postgres.js';
 import readiness from './plugins/readiness.js';
-import smsTasks from './plugins/sms-tasks.js';
+import smsInbox, { type SmsInboxOptions } from './plugins/sms-inbox.js';
 import temporal from './plugins/temporal.js';
 import twilioSignature, { twilioSignatureOptions } from './plugins/twilio-signature.js';
 import health from './routes/health.js';
@@ -25,6 +25,8 @@ export interface AppDeps {
   pool: Pool;
   temporal: Client;
   store: EventStore;
+  /** The SMS inbox starter (on by default); tests turn it off or tune it. */
+  inbox?: Pick<SmsInboxOptions, 'enabled' | 'databaseUrl' | 'tuning'>;
 }
 
 /** Plugins first (external services, then app services), then routes. */
@@ -44,7 +46,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(formBody);
   await app.register(twilioSignature, twilioSignatureOptions(deps.config));
   await app.register(adminAuth, { token: deps.config.ADMIN_API_TOKEN });
-  await app.register(smsTasks, { taskQueue: deps.config.TEMPORAL_TASK_QUEUE });
+  await app.register(smsInbox, { taskQueue: deps.config.TEMPORAL_TASK_QUEUE, logger: deps.logger, ...deps.inbox });
 
   await app.register(health);
   await app.register(smsWebhooks);

@@ -23,7 +23,14 @@ import { type IngestResult, type Load, measureIngest, type PreparedRequest } fro
 import { cpuSecondsOf, machineBusy, memoryOf, untilQuiet } from './support/proc.js';
 import { projectionsCaughtUp, sampleProjectionLag } from './support/projection-lag.js';
 import { ReplyTracker } from './support/replies.js';
-import { ROOT, type RoleProcess, spawnRole, untilHealthy, untilWorkerPolls } from './support/roles.js';
+import {
+  ROOT,
+  type RoleProcess,
+  spawnRole,
+  untilHealthy,
+  untilInboxDrained,
+  untilWorkerPolls,
+} from './support/roles.js';
 import { fmt, ratio, type Summary, summarize, table } from './support/stats.js';
 import { inboundForm, messageSid, phoneNumber, signedForm } from './support/twilio-webhook.js';
 import { measureWorkflowCeiling, type WorkflowCeiling } from './support/workflow-ceiling.js';
@@ -150,19 +157,26 @@ async function main() {
     const ingest: { ours: IngestResult; ceiling: IngestResult; cpu: CpuShare }[] = [];
     // Each workflow started leaves the server work to finish after the ack: let it, between runs.
     const serversQuiet = () => untilQuiet(() => [...infra.temporalPids, infra.postgres.pid]);
-    for (const [k, load] of loads.entries()) {
+    // The webhook appends SmsReceived and answers; the API's inbox starter then starts the
+    // workflows (on a queue no worker polls): wait for it to finish before the next measurement.
+    const drained = async () => {
+      await untilInboxDrained(publicUrl);
       await serversQuiet();
+    };
+    for (const [k, load] of loads.entries()) {
+      await drained();
       const mark = cpu.mark();
       const ours = await measureIngest(http, load, signed(k + 1));
       const cpuShare = mark.share();
-      await serversQuiet();
+      await drained();
       const ceiling = await measureIngest(http, load, signed(k + 1, '/bench/empty'));
       ingest.push({ ours, ceiling, cpu: cpuShare });
       log(`  ${ours.load}: ${fmt(ours.acksPerSecond)} acks/s, p99 ${ours.latencyMs.p99} ms`);
     }
     http.close();
 
-    // The API again, now starting workflows on the worker's queue.
+    // The API again, now starting workflows on the worker's queue (none of the ingest SMS left).
+    await drained();
     await api.stop('SIGTERM');
     api = spawnRole('api', { script: apiScript }, env(), logFile('api'));
     roles.push(api);
@@ -352,7 +366,7 @@ function report(f: Figures, verdicts: Verdict[]): string {
       .join(' ') || '0';
   out.push(
     table(
-      'Ingest: POST /sms/receive (Twilio-signed; starts the workflow) vs POST /bench/empty (same server, empty route)',
+      'Ingest: POST /sms/receive (Twilio-signed; appends SmsReceived, the inbox starts the workflow) vs POST /bench/empty (same server, empty route)',
       [
         'load',
         'acks/s',

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { recordSmsReceived } from '../../activities/sms-received.js';
 import { toE164 } from '../../domain/phone.js';
+import { workflowIdFor } from '../../workflows/types.js';
 import { BadRequestError } from '../plugins/error-handler.js';
 import { SimulatedSmsBody, SimulatedSmsResponse } from '../schemas/sms.js';
 
@@ -16,16 +18,22 @@ const simulator: FastifyPluginAsyncTypebox<{ ourNumber: string }> = async (app, 
       const from = toE164(request.body.from);
       if (!from) throw new BadRequestError('from is not a valid phone number');
       const messageSid = `SM${randomBytes(16).toString('hex')}`;
-      const { workflowId } = await app.smsTasks.start({
-        messageSid,
-        from,
-        to: options.ourNumber,
-        body: request.body.body,
-        numMedia: 0,
-        provider: 'simulator',
-        receivedAt: new Date().toISOString(),
-      });
-      return reply.status(202).send({ messageSid, workflowId });
+      const now = new Date();
+      // Accepted once it is in the log; the inbox starter starts the workflow.
+      await recordSmsReceived(
+        app.eventStore,
+        {
+          messageSid,
+          from,
+          to: options.ourNumber,
+          body: request.body.body,
+          numMedia: 0,
+          provider: 'simulator',
+          receivedAt: now.toISOString(),
+        },
+        now,
+      );
+      return reply.status(202).send({ messageSid, workflowId: workflowIdFor(messageSid) });
     },
   );
 };

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { TWILIO_OPTED_OUT } from '../../activities/sms-provider.js';
+import { recordSmsReceived } from '../../activities/sms-received.js';
 import { currentSchemaVersion } from '../../domain/events/catalogue.js';
 import { eventId, smsStream, userStream } from '../../domain/events/envelope.js';
 import { toE164 } from '../../domain/phone.js';
@@ -20,16 +21,23 @@ const smsWebhooks: FastifyPluginAsyncTypebox = async (app) => {
       if (!from) throw new BadRequestError('From is not a valid phone number');
       // Our own number may be a short code; keep it as Twilio sent it when it is not E.164.
       const to = toE164(form.To) ?? form.To;
-      await app.smsTasks.start({
-        messageSid: form.MessageSid,
-        from,
-        to,
-        body: form.Body,
-        numMedia: Number(form.NumMedia ?? 0),
-        provider: 'twilio',
-        receivedAt: new Date().toISOString(),
-      });
-      // Answer at once: the reply goes out from the workflow, never in this response.
+      const now = new Date();
+      // Twilio does not retry an SMS webhook: the SMS must be in the log before we answer. The
+      // inbox starter starts its workflow from there; a duplicate delivery appends nothing new.
+      await recordSmsReceived(
+        app.eventStore,
+        {
+          messageSid: form.MessageSid,
+          from,
+          to,
+          body: form.Body,
+          numMedia: Number(form.NumMedia ?? 0),
+          provider: 'twilio',
+          receivedAt: now.toISOString(),
+        },
+        now,
+      );
+      // The reply goes out from the workflow, never in this response.
       return reply.type('text/xml').send(EMPTY_TWIML);
     },
   );

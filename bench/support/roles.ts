@@ -104,3 +104,20 @@ export async function untilHealthy(url: string, role: RoleProcess, timeoutMs = 6
   }
   throw new Error(`${url} did not answer within ${timeoutMs} ms`);
 }
+
+/**
+ * Resolves once the API's inbox starter has started every accepted SMS (its backlog gauge on
+ * GET /metrics is 0), so work left over from one phase does not run into the next.
+ */
+export async function untilInboxDrained(publicUrl: string, timeoutMs = 600_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const text = await fetch(`${publicUrl}/metrics`)
+      .then((r) => r.text())
+      .catch(() => '');
+    const backlog = /^sms_agent_inbox_backlog_events (\d+)/m.exec(text)?.[1];
+    if (backlog === '0') return;
+    await sleep(500);
+  }
+  throw new Error(`the inbox at ${publicUrl} still had SMS to start after ${timeoutMs} ms`);
+}

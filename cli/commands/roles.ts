@@ -13,7 +13,7 @@ import { onShutdown } from '../shutdown.js';
 export function register(program: Command): void {
   program
     .command('migrate')
-    .description('create or upgrade the event store tables and the read models (idempotent)')
+    .description('create or upgrade the event store tables, the inbox checkpoint and the read models (idempotent)')
     .action(async () => {
       const { config, logger } = setup();
       const db = await resolveDatabase(config, logger);

@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { buildApp } from '../../api/app.js';
+import { TEMPORAL_RECONNECT_ARGS } from '../../api/inbox/start-task.js';
 import { createEventStore } from '../../eventstore/index.js';
 import { createPool } from '../../infra/db.js';
 import type { RoleContext, RunningRole } from './role.js';
@@ -8,7 +9,8 @@ export async function startApi(ctx: RoleContext): Promise<RunningRole & { url: s
   const logger = ctx.logger.child({ role: 'api' });
   const pool = createPool(ctx.databaseUrl, { applicationName: 'sms-agent-api' });
   const store = createEventStore({ url: ctx.config.EVENTSTORE_URL ?? ctx.databaseUrl, logger });
-  const connection = await Connection.connect({ address: ctx.temporalAddress });
+  // Lazy: the API accepts SMS into the event log while Temporal is down (the inbox starter retries).
+  const connection = Connection.lazy({ address: ctx.temporalAddress, channelArgs: TEMPORAL_RECONNECT_ARGS });
   const temporal = new Client({ connection, namespace: ctx.config.TEMPORAL_NAMESPACE });
   const app = await buildApp({ config: ctx.config, logger, pool, temporal, store });
   const address = await app.listen({ host: ctx.config.HOST, port: ctx.config.PORT });

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import type { EventStore, RecordedEvent } from '../../eventstore/port.js';
 import { createPool } from '../../infra/db.js';
@@ -10,6 +9,7 @@ import { ensureCheckpointRow, readCheckpoint } from './checkpoints.js';
 import { EventBuffer } from './event-buffer.js';
 import { filterFor, toProjectionEvent } from './events.js';
 import { type Lag, measureLag } from './lag.js';
+import { LeaderLoop, type LeaderState } from './leader-loop.js';
 import type { ProjectionEvent, ReadModel } from './types.js';
 
 export interface ProjectorOptions {
@@ -35,7 +35,7 @@ export interface ProjectorOptions {
   };
 }
 
-export type ProjectorState = 'idle' | 'standby' | 'running' | 'retrying' | 'stopped';
+export type ProjectorState = LeaderState;
 
 export interface ProjectorStats {
   name: string;
@@ -69,14 +69,10 @@ export class Projector {
   readonly schema: string;
   private readonly pool: pg.Pool;
   private readonly ownsPool: boolean;
-  private readonly lock: AdvisoryLock;
+  private readonly leader: LeaderLoop;
   private readonly batchSize: number;
   private readonly lingerMs: number;
-  private state: ProjectorState = 'idle';
   private checkpoint: string | null = null;
-  private running: Promise<void> | undefined;
-  private stopping = false;
-  private attempt: AbortController | undefined;
   private counters = { events: 0, batches: 0, lastBatchSize: 0, lastBatchMs: 0 };
   private lastEventAt: string | null = null;
   private lastError: string | null = null;
@@ -87,65 +83,37 @@ export class Projector {
     this.schema = assertSchemaName(options.schema ?? READ_MODEL_SCHEMA);
     this.ownsPool = options.pool === undefined;
     this.pool = options.pool ?? createPool(options.databaseUrl, { max: 2, applicationName: `projector ${this.name}` });
-    this.lock = new AdvisoryLock(options.databaseUrl, `sms-agent projection ${this.schema}.${this.name}`);
-    this.lock.onLost((error) => {
-      this.options.logger?.warn({ projection: this.name, err: error }, 'projection lock lost; stopping this run');
-      this.attempt?.abort(error);
+    this.leader = new LeaderLoop({
+      lock: new AdvisoryLock(options.databaseUrl, `sms-agent projection ${this.schema}.${this.name}`),
+      what: 'projector',
+      run: (signal) => this.follow(signal),
+      resumeAtOnce: (error) => error instanceof CheckpointMovedError,
+      lockPollMs: options.lockPollMs,
+      retryDelayMs: options.retryDelayMs,
+      maxRetryDelayMs: 30_000,
+      logger: options.logger,
+      logFields: { projection: this.name },
+      onError: (error) => {
+        this.lastError = error instanceof Error ? error.message : String(error);
+      },
     });
     this.batchSize = options.batchSize ?? 5000;
     this.lingerMs = options.lingerMs ?? 5;
   }
 
+  private get state(): ProjectorState {
+    return this.leader.state;
+  }
+
   /** Starts in the background; resolves once the loop runs (not once the lock is held). */
   start(): void {
-    if (this.running) return;
-    this.stopping = false;
-    this.running = this.loop();
+    this.leader.start();
   }
 
   /** Finishes the batch in flight, releases the lock and closes its own pool. Idempotent. */
   async stop(): Promise<void> {
-    this.stopping = true;
-    this.attempt?.abort(new Error('projector stopping'));
-    await this.running;
-    this.running = undefined;
+    await this.leader.stop();
     if (this.ownsPool && !this.pool.ended) await this.pool.end();
-  }
-
-  private async loop(): Promise<void> {
-    const log = this.options.logger;
-    let delay = this.options.retryDelayMs ?? 1000;
-    while (!this.stopping) {
-      const attempt = new AbortController();
-      this.attempt = attempt;
-      try {
-        if (!(await this.lock.tryAcquire())) {
-          if (this.state !== 'standby')
-            log?.info({ projection: this.name }, 'another projector holds the lock; standing by');
-          this.state = 'standby';
-          await sleep(this.options.lockPollMs ?? 2000, undefined, { signal: attempt.signal }).catch(() => {});
-          continue;
-        }
-        this.state = 'running';
-        await this.follow(attempt.signal);
-      } catch (error) {
-        if (this.stopping) break;
-        if (error instanceof CheckpointMovedError) {
-          log?.warn({ projection: this.name, err: error }, 'checkpoint moved underneath; resuming from the stored one');
-          continue;
-        }
-        this.state = 'retrying';
-        this.lastError = error instanceof Error ? error.message : String(error);
-        log?.error({ projection: this.name, err: error, retryInMs: delay }, 'projector failed; retrying');
-        await this.lock.release();
-        await sleep(delay, undefined, { signal: attempt.signal }).catch(() => {});
-        delay = Math.min(delay * 2, 30_000);
-        continue;
-      }
-      delay = this.options.retryDelayMs ?? 1000;
-    }
-    await this.lock.release();
-    this.state = 'stopped';
   }
 
   /** Runs until stopped or failed; each batch commits with its checkpoint. */

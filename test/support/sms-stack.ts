@@ -1,9 +1,12 @@
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, Connection, type WorkflowHandle, WorkflowNotFoundError } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import twilio from 'twilio';
 import { afterAll, beforeAll, beforeEach, inject } from 'vitest';
-import { buildApp } from '../../api/app.js';
+import { type AppDeps, buildApp } from '../../api/app.js';
+import { migrateInbox } from '../../api/inbox/checkpoint.js';
+import { TEMPORAL_RECONNECT_ARGS } from '../../api/inbox/start-task.js';
 import { buildActivityDeps, createSmsWorker } from '../../cli/roles/worker.js';
 import { createEventStore, migrateEventStore } from '../../eventstore/index.js';
 import type { EventStore, RecordedEvent } from '../../eventstore/port.js';
@@ -37,7 +40,14 @@ export interface SmsStack {
   worker: { start(): Promise<void>; stop(): Promise<void> };
   /** POSTs a correctly signed Twilio inbound-SMS webhook. */
   sendSms(sms: { from: string; body: string; sid?: string }): Promise<{ status: number; body: string; sid: string }>;
+  /**
+   * The workflow of an accepted SMS. The webhook answers once SmsReceived is in the log and the
+   * inbox starter starts the workflow a moment later, so every call on this handle first waits
+   * (up to 30 s) until the workflow exists.
+   */
   handle(sid: string): WorkflowHandle<typeof smsTask>;
+  /** Resolves once Temporal knows workflow `sms-<sid>`; throws after `timeoutMs`. */
+  waitForWorkflow(sid: string, timeoutMs?: number): Promise<void>;
   events(stream: string): Promise<RecordedEvent[]>;
   close(): Promise<void>;
 }
@@ -48,7 +58,19 @@ export const newSid = () =>
     .padEnd(34, '0')
     .slice(0, 34);
 
-export async function startSmsStack(env: Record<string, string> = {}): Promise<SmsStack> {
+export interface SmsStackOptions {
+  /**
+   * Where the API's Temporal client connects (lazily), e.g. a test's TCP proxy that can take
+   * Temporal away from the API; the worker and `client` always use the real address.
+   */
+  apiTemporalAddress?: string;
+  inbox?: AppDeps['inbox'];
+}
+
+export async function startSmsStack(
+  env: Record<string, string> = {},
+  options: SmsStackOptions = {},
+): Promise<SmsStack> {
   const db = await createTestDatabase('sms');
   const [fakeTwilio, fakeOpenAI] = await Promise.all([
     startFakeTwilio({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN }),
@@ -73,19 +95,29 @@ export async function startSmsStack(env: Record<string, string> = {}): Promise<S
   };
   const logger = createLogger({ level: baseEnv.LOG_LEVEL });
   await migrateEventStore({ url: db.url });
+  await migrateInbox(db.url);
   const store = createEventStore({ url: db.url });
   const pool = createPool(db.url, { max: 5 });
   const connection = await Connection.connect({ address: baseEnv.TEMPORAL_ADDRESS });
   const client = new Client({ connection });
+  const apiConnection = options.apiTemporalAddress
+    ? Connection.lazy({
+        address: options.apiTemporalAddress,
+        channelArgs: TEMPORAL_RECONNECT_ARGS,
+        connectTimeout: 1_000,
+      })
+    : connection;
+  const apiClient = apiConnection === connection ? client : new Client({ connection: apiConnection });
+  const appDeps = { logger, pool, temporal: apiClient, store, inbox: options.inbox };
 
   // PUBLIC_URL must match the address Twilio (the fake) calls, so the API listens first.
   let config = loadConfig(baseEnv, '/nonexistent');
-  const app = await buildApp({ config, logger, pool, temporal: client, store });
+  const app = await buildApp({ config, ...appDeps });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   config = loadConfig({ ...baseEnv, PUBLIC_URL: address }, '/nonexistent');
   // Rebuild with the final PUBLIC_URL (signature checks and status callbacks use it).
   await app.close();
-  const finalApp = await buildApp({ config, logger, pool, temporal: client, store });
+  const finalApp = await buildApp({ config, ...appDeps });
   await finalApp.listen({ host: '127.0.0.1', port: Number(new URL(address).port) });
 
   let worker: Worker | undefined;
@@ -116,6 +148,24 @@ export async function startSmsStack(env: Record<string, string> = {}): Promise<S
   };
   await workerControl.start();
 
+  const known = new Set<string>();
+  async function waitForWorkflow(sid: string, timeoutMs = 30_000) {
+    if (known.has(sid)) return;
+    const handle = client.workflow.getHandle(`sms-${sid}`);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        await handle.describe();
+        known.add(sid);
+        return;
+      } catch (error) {
+        if (!(error instanceof WorkflowNotFoundError)) throw error;
+      }
+      if (Date.now() > deadline) throw new Error(`workflow sms-${sid} was not started within ${timeoutMs} ms`);
+      await sleep(20);
+    }
+  }
+
   return {
     config,
     store,
@@ -144,7 +194,8 @@ export async function startSmsStack(env: Record<string, string> = {}): Promise<S
       });
       return { status: response.status, body: await response.text(), sid };
     },
-    handle: (sid) => client.workflow.getHandle<typeof smsTask>(`sms-${sid}`),
+    handle: (sid) => waitingHandle(client, sid, waitForWorkflow),
+    waitForWorkflow,
     async events(stream) {
       try {
         return await store.readStream(stream);
@@ -155,6 +206,7 @@ export async function startSmsStack(env: Record<string, string> = {}): Promise<S
     async close() {
       await workerControl.stop();
       await finalApp.close();
+      if (apiConnection !== connection) await apiConnection.close();
       await connection.close();
       await store.close();
       await pool.end();
@@ -165,14 +217,42 @@ export async function startSmsStack(env: Record<string, string> = {}): Promise<S
   };
 }
 
+/** Methods of a workflow handle that talk to the workflow (the rest are plain values). */
+const WORKFLOW_CALLS = new Set([
+  'result',
+  'describe',
+  'query',
+  'signal',
+  'terminate',
+  'cancel',
+  'fetchHistory',
+  'executeUpdate',
+  'startUpdate',
+]);
+
+/** A handle whose calls wait until the workflow exists (the inbox starter starts it asynchronously). */
+function waitingHandle(client: Client, sid: string, waitFor: (sid: string) => Promise<void>) {
+  const handle = client.workflow.getHandle<typeof smsTask>(`sms-${sid}`);
+  return new Proxy(handle, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver);
+      if (typeof key !== 'string' || !WORKFLOW_CALLS.has(key) || typeof value !== 'function') return value;
+      return async (...args: unknown[]) => {
+        await waitFor(sid);
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
+
 /**
  * Starts one stack for the enclosing describe block (beforeAll), closes it afterwards and resets
  * the fakes before each test. The returned object forwards to the running stack.
  */
-export function useSmsStack(env: Record<string, string> = {}): SmsStack {
+export function useSmsStack(env: Record<string, string> = {}, options: SmsStackOptions = {}): SmsStack {
   let current: SmsStack | undefined;
   beforeAll(async () => {
-    current = await startSmsStack(env);
+    current = await startSmsStack(env, options);
   });
   afterAll(() => current?.close());
   beforeEach(() => {

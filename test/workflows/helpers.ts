@@ -32,10 +32,10 @@ export async function textAndWait(stack: SmsStack, from: string, body: string) {
   return { sid: sent.sid, outcome };
 }
 
-/** Whether Temporal knows a workflow `sms-<sid>`. */
+/** Whether Temporal knows a workflow `sms-<sid>` now (without waiting for the inbox starter). */
 export async function workflowExists(stack: SmsStack, sid: string): Promise<boolean> {
   try {
-    await stack.handle(sid).describe();
+    await stack.client.workflow.getHandle(`sms-${sid}`).describe();
     return true;
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) return false;

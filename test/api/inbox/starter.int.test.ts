@@ -1,0 +1,276 @@
+import { randomBytes } from 'node:crypto';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { recordSmsReceived } from '../../../activities/sms-received.js';
+import { migrateInbox, peekInboxCheckpoint } from '../../../api/inbox/checkpoint.js';
+import { TEMPORAL_RECONNECT_ARGS } from '../../../api/inbox/start-task.js';
+import { InboxStarter, type InboxStarterOptions, SMS_INBOX } from '../../../api/inbox/starter.js';
+import { createEventStore, type EventStore, migrateEventStore } from '../../../eventstore/index.js';
+import { createPool, type Pool } from '../../../infra/db.js';
+import { createTestDatabase, uniqueTaskQueue } from '../../support/database.js';
+import { type TcpProxy, tcpProxy } from '../../support/tcp-proxy.js';
+import { eventually, nextPhone } from '../../workflows/helpers.js';
+
+/**
+ * The inbox starter on its own: real PostgreSQL and the run's Temporal server. No worker polls
+ * this file's task queue, so a started workflow simply exists (running) until afterAll ends it.
+ */
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let store: EventStore;
+let pool: Pool;
+let connection: Connection;
+let temporal: Client;
+const taskQueue = uniqueTaskQueue('inbox');
+const running: InboxStarter[] = [];
+const proxies: TcpProxy[] = [];
+const fast = { lockPollMs: 100, retryDelayMs: 50, maxRetryDelayMs: 500, startTimeoutMs: 3_000 };
+
+beforeAll(async () => {
+  db = await createTestDatabase('inbox');
+  await migrateEventStore({ url: db.url });
+  await migrateInbox(db.url);
+  store = createEventStore({ url: db.url });
+  pool = createPool(db.url, { max: 4 });
+  connection = await Connection.connect({ address: inject('temporalAddress') });
+  temporal = new Client({ connection });
+});
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((s) => s.stop()));
+  await Promise.all(proxies.splice(0).map((p) => p.close()));
+});
+
+afterAll(async () => {
+  for await (const w of temporal.workflow.list({ query: `TaskQueue = "${taskQueue}" AND ExecutionStatus = "Running"` }))
+    await temporal.workflow.getHandle(w.workflowId).terminate('test done');
+  await connection?.close();
+  await store?.close();
+  await pool?.end();
+  await db?.drop();
+});
+
+function starter(options: Partial<InboxStarterOptions> = {}) {
+  const s = new InboxStarter({ store, pool, databaseUrl: db.url, temporal, taskQueue, ...fast, ...options });
+  running.push(s);
+  s.start();
+  return s;
+}
+
+/** Accepts SMS as the webhook does: SmsReceived in the log, nothing else. */
+async function accept(count: number): Promise<string[]> {
+  const sids = Array.from({ length: count }, () => `SM${randomBytes(16).toString('hex')}`);
+  for (const messageSid of sids) {
+    const now = new Date();
+    await recordSmsReceived(
+      store,
+      {
+        messageSid,
+        from: nextPhone(),
+        to: '+15005550006',
+        body: 'What is the capital of France?',
+        numMedia: 0,
+        provider: 'twilio',
+        receivedAt: now.toISOString(),
+      },
+      now,
+    );
+  }
+  return sids;
+}
+
+async function exists(sid: string): Promise<boolean> {
+  try {
+    await temporal.workflow.getHandle(`sms-${sid}`).describe();
+    return true;
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return false;
+    throw error;
+  }
+}
+
+const allExist = async (sids: string[]) => (await Promise.all(sids.map(exists))).every(Boolean);
+const noneExists = async (sids: string[]) => !(await Promise.all(sids.map(exists))).some(Boolean);
+const lastPosition = async () => (await store.readAll({ direction: 'backwards', maxCount: 1 }))[0]?.position;
+
+describe('SMS inbox starter', () => {
+  it('given SmsReceived events and no checkpoint, starts a workflow for every one; restarted from its checkpoint, starts only the new ones', async () => {
+    // Given: accepted before any starter ran (first start: from the beginning of the log)
+    const before = await accept(5);
+
+    // When
+    const first = starter();
+    await eventually(
+      async () => first.stats().accepted,
+      (n) => n === 5,
+      30_000,
+    );
+
+    // Then
+    expect(await allExist(before)).toBe(true);
+    await first.stop();
+    expect(first.stats()).toMatchObject({ state: 'stopped', accepted: 5, alreadyStarted: 0, startErrors: 0 });
+    expect(await peekInboxCheckpoint(pool, SMS_INBOX)).toMatchObject({ checkpoint: await lastPosition(), started: 5 });
+
+    // When: more arrive while none runs, and a new instance resumes from the checkpoint
+    const after = await accept(3);
+    const second = starter();
+    await eventually(
+      async () => second.stats().accepted,
+      (n) => n === 3,
+      30_000,
+    );
+
+    // Then: events come in log order, so a re-start of the older five would have been counted first
+    expect(await allExist(after)).toBe(true);
+    expect(second.stats()).toMatchObject({ accepted: 3, alreadyStarted: 0, startErrors: 0 });
+    expect(await peekInboxCheckpoint(pool, SMS_INBOX)).toMatchObject({ checkpoint: await lastPosition(), started: 8 });
+  });
+
+  it('given two starters on one database, one starts workflows while the other stands by, and it takes over when the first stops', async () => {
+    // Given
+    const first = starter();
+    await eventually(
+      async () => first.stats().state,
+      (s) => s === 'active',
+      10_000,
+    );
+    const second = starter();
+    await eventually(
+      async () => second.stats().state,
+      (s) => s === 'standby',
+      10_000,
+    );
+
+    // When
+    const early = await accept(2);
+
+    // Then
+    await eventually(async () => allExist(early), Boolean, 30_000);
+    await eventually(
+      async () => first.stats().accepted,
+      (n) => n === 2,
+      10_000,
+    );
+    expect(second.stats()).toMatchObject({ state: 'standby', accepted: 0 });
+
+    // When: the active one goes away
+    await first.stop();
+    await eventually(
+      async () => second.stats().state,
+      (s) => s === 'active',
+      10_000,
+    );
+    const late = await accept(2);
+
+    // Then
+    await eventually(async () => allExist(late), Boolean, 30_000);
+    await eventually(
+      async () => second.stats().accepted,
+      (n) => n === 2,
+      10_000,
+    );
+    expect(second.stats()).toMatchObject({ alreadyStarted: 0 });
+  });
+
+  it('given Temporal unreachable, keeps every SmsReceived after its checkpoint and retries; once Temporal answers, starts them all', async () => {
+    // Given: a client whose Temporal is a closed port (the same port is opened later)
+    const proxy = await tcpProxy(inject('temporalAddress'));
+    proxies.push(proxy);
+    const lazy = Connection.lazy({
+      address: proxy.address,
+      channelArgs: TEMPORAL_RECONNECT_ARGS,
+      connectTimeout: 1_000,
+    });
+    const unreachable = new Client({ connection: lazy });
+    const checkpointBefore = (await peekInboxCheckpoint(pool, SMS_INBOX))?.checkpoint ?? null;
+    const s = starter({ temporal: unreachable });
+    await eventually(
+      async () => s.stats().state,
+      (state) => state === 'active',
+      10_000,
+    );
+
+    // When
+    const sids = await accept(3);
+
+    // Then: it keeps trying, and nothing moves past the events it could not start
+    await eventually(
+      async () => s.stats().startErrors,
+      (n) => n >= 3,
+      30_000,
+    );
+    expect(s.stats()).toMatchObject({ state: 'active', accepted: 0, checkpoint: checkpointBefore });
+    expect(s.stats().lastError).toBeTruthy();
+    expect(await noneExists(sids)).toBe(true);
+    expect((await peekInboxCheckpoint(pool, SMS_INBOX))?.checkpoint).toBe(checkpointBefore);
+
+    // When: Temporal is reachable again
+    await proxy.open();
+
+    // Then
+    await eventually(async () => allExist(sids), Boolean, 60_000);
+    await eventually(
+      async () => s.stats().accepted,
+      (n) => n === 3,
+      10_000,
+    );
+    expect(s.stats()).toMatchObject({ state: 'active', lastError: null });
+    expect(await peekInboxCheckpoint(pool, SMS_INBOX)).toMatchObject({ checkpoint: await lastPosition() });
+    await s.stop();
+    await lazy.close();
+  });
+
+  it('given a database from before the inbox (SMS started by the webhook), migrate starts the inbox at the head: only later SMS are started', async () => {
+    // Given: a log with SMS the old webhook already started itself, and no inbox row yet
+    const other = await createTestDatabase('inbox_upgrade');
+    const oldStore = createEventStore({ url: other.url });
+    const oldPool = createPool(other.url, { max: 2 });
+    try {
+      await migrateEventStore({ url: other.url });
+      const old = [`SM${randomBytes(16).toString('hex')}`];
+      const now = new Date();
+      const input = (messageSid: string) => ({
+        messageSid,
+        from: nextPhone(),
+        to: '+15005550006',
+        body: 'Old question',
+        numMedia: 0,
+        provider: 'twilio' as const,
+        receivedAt: now.toISOString(),
+      });
+      await recordSmsReceived(oldStore, input(old[0]!), now);
+
+      // When: `sms-agent migrate` (migrateAll) creates the inbox at the log's head, then one more SMS arrives
+      const head = await oldStore.headCheckpoint();
+      expect(head).toBeDefined();
+      await migrateInbox(other.url, { [SMS_INBOX]: head! });
+      await migrateInbox(other.url, { [SMS_INBOX]: 'ignored: the row exists' });
+      const fresh = `SM${randomBytes(16).toString('hex')}`;
+      await recordSmsReceived(oldStore, input(fresh), now);
+      const s = new InboxStarter({
+        store: oldStore,
+        pool: oldPool,
+        databaseUrl: other.url,
+        temporal,
+        taskQueue,
+        ...fast,
+      });
+      running.push(s);
+      s.start();
+
+      // Then: the new SMS is started, the old one is not started again
+      await eventually(
+        async () => s.stats().accepted,
+        (n) => n === 1,
+        30_000,
+      );
+      expect(await exists(fresh)).toBe(true);
+      expect(await noneExists(old)).toBe(true);
+    } finally {
+      await Promise.all(running.splice(0).map((r) => r.stop()));
+      await oldStore.close();
+      await oldPool.end();
+      await other.drop();
+    }
+  });
+});
