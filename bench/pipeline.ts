@@ -110,7 +110,13 @@ async function main() {
     const worker = spawnRole('worker', { role: 'worker', nodeArgs }, env(), logFile('worker'));
     const projector = spawnRole('projector', { role: 'projector' }, env(), logFile('projector'));
     const apiScript = path.join(ROOT, 'bench/support/api-process.ts');
-    let api = spawnRole('api', { script: apiScript }, env({ TEMPORAL_TASK_QUEUE: INGEST_QUEUE }), logFile('api'));
+    // First with the inbox starter paused (BENCH_INBOX=off): the webhook alone, no workflow starts.
+    let api = spawnRole(
+      'api',
+      { script: apiScript },
+      env({ TEMPORAL_TASK_QUEUE: INGEST_QUEUE, BENCH_INBOX: 'off' }),
+      logFile('api'),
+    );
     const emptyWorker = spawnRole(
       'empty-worker',
       { script: path.join(ROOT, 'bench/support/empty-worker.ts') },
@@ -157,6 +163,27 @@ async function main() {
     const ingest: { ours: IngestResult; ceiling: IngestResult; cpu: CpuShare }[] = [];
     // Each workflow started leaves the server work to finish after the ack: let it, between runs.
     const serversQuiet = () => untilQuiet(() => [...infra.temporalPids, infra.postgres.pid]);
+
+    // 1a. The webhook alone at the top rate: SmsReceived appended (and projected), no starts yet.
+    const top = { rate: RATES.at(-1) as number, seconds: SECONDS };
+    await serversQuiet();
+    {
+      const mark = cpu.mark();
+      // Phases: 0 warm-up, 1-4 the loads below, 6 this one, 8 and up end to end.
+      const alone = await measureIngest(http, top, signed(6));
+      const cpuShare = mark.share();
+      await serversQuiet();
+      const ceiling = await measureIngest(http, top, signed(6, '/bench/empty'));
+      ingest.push({ ours: { ...alone, load: `${alone.load}, starts paused` }, ceiling, cpu: cpuShare });
+      log(`  ${alone.load}, inbox starter paused: ${fmt(alone.acksPerSecond)} acks/s, p99 ${alone.latencyMs.p99} ms`);
+    }
+    // 1b. The API as deployed: its inbox starter starts those workflows now, then each load in turn.
+    http.close();
+    await api.stop('SIGTERM');
+    api = spawnRole('api', { script: apiScript }, env({ TEMPORAL_TASK_QUEUE: INGEST_QUEUE }), logFile('api'));
+    roles.push(api);
+    await untilHealthy(`${publicUrl}/health`, api);
+    http = new HttpClient(publicUrl);
     // The webhook appends SmsReceived and answers; the API's inbox starter then starts the
     // workflows (on a queue no worker polls): wait for it to finish before the next measurement.
     const drained = async () => {
@@ -319,7 +346,7 @@ interface Verdict {
 }
 
 function judge(f: Figures): Verdict[] {
-  const at200 = f.ingest.find((i) => i.ours.load.startsWith('200/s'))?.ours;
+  const at200 = f.ingest.find((i) => i.ours.load === '200/s open loop')?.ours;
   const [, steady, burst, slow] = f.e2e.map((e) => e.result);
   const share = slow && burst ? slow.completedPerSecond / burst.completedPerSecond : Number.NaN;
   const hwm = f.workerMemoryMiB.hwm ?? Number.NaN;
