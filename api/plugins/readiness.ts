@@ -1,12 +1,19 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 
-export type CheckResult = { status: 'up' | 'down'; latencyMs: number; error?: string };
+export type CheckResult = { status: 'up' | 'down'; required: boolean; latencyMs: number; error?: string };
 export type DependencyCheck = () => Promise<void>;
 
 declare module 'fastify' {
   interface FastifyInstance {
-    readiness: { register(name: string, check: DependencyCheck): void; run(): Promise<Record<string, CheckResult>> };
+    readiness: {
+      /**
+       * `required: false` for a dependency this instance can serve traffic without (GET /ready
+       * then says `degraded`, still 200, so a load balancer keeps sending it requests).
+       */
+      register(name: string, check: DependencyCheck, options?: { required?: boolean }): void;
+      run(): Promise<Record<string, CheckResult>>;
+    };
   }
 }
 
@@ -15,12 +22,15 @@ const CHECK_TIMEOUT_MS = 2_000;
 /** Dependencies (PostgreSQL, Temporal, ...) register a check; GET /ready runs them all at once. */
 export default fp(
   async (app: FastifyInstance) => {
-    const checks = new Map<string, DependencyCheck>();
+    const checks = new Map<string, { check: DependencyCheck; required: boolean }>();
     app.decorate('readiness', {
-      register: (name: string, check: DependencyCheck) => void checks.set(name, check),
+      register: (name: string, check: DependencyCheck, options: { required?: boolean } = {}) =>
+        void checks.set(name, { check, required: options.required ?? true }),
       run: async () => {
         const entries = await Promise.all(
-          [...checks].map(async ([name, check]) => [name, await timed(check)] as const),
+          [...checks].map(
+            async ([name, { check, required }]) => [name, { ...(await timed(check)), required }] as const,
+          ),
         );
         return Object.fromEntries(entries);
       },
@@ -29,7 +39,7 @@ export default fp(
   { name: 'readiness' },
 );
 
-async function timed(check: DependencyCheck): Promise<CheckResult> {
+async function timed(check: DependencyCheck): Promise<Omit<CheckResult, 'required'>> {
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
   try {

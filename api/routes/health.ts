@@ -12,8 +12,9 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
     { schema: { response: { 200: ReadinessResponse, 503: ReadinessResponse } } },
     async (_req, reply) => {
       const checks = await app.readiness.run();
-      const ready = Object.values(checks).every((c) => c.status === 'up');
-      return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks });
+      const down = Object.values(checks).filter((c) => c.status === 'down');
+      if (down.some((c) => c.required)) return reply.status(503).send({ status: 'not_ready', checks });
+      return reply.status(200).send({ status: down.length ? 'degraded' : 'ready', checks });
     },
   );
 };

@@ -4,11 +4,13 @@ export const LivenessResponse = Type.Object({ status: Type.Literal('ok'), uptime
 
 const Check = Type.Object({
   status: Type.Union([Type.Literal('up'), Type.Literal('down')]),
+  /** A required dependency down makes the instance not ready; an optional one, degraded. */
+  required: Type.Boolean(),
   latencyMs: Type.Number(),
   error: Type.Optional(Type.String()),
 });
 
 export const ReadinessResponse = Type.Object({
-  status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready')]),
+  status: Type.Union([Type.Literal('ready'), Type.Literal('degraded'), Type.Literal('not_ready')]),
   checks: Type.Record(Type.String(), Check),
 });

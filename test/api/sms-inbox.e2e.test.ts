@@ -148,6 +148,13 @@ describe('SMS inbox with Temporal unreachable from the API', () => {
     );
     expect(inboxStats(stack)).toMatchObject({ state: 'active', accepted: 0 });
     expect(await workflowExists(stack, sent.sid)).toBe(false);
+    // The instance still takes SMS, so it stays in the load balancer: degraded, not 503.
+    const ready = await fetch(`${stack.apiUrl}/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({
+      status: 'degraded',
+      checks: { postgres: { status: 'up', required: true }, temporal: { status: 'down', required: false } },
+    });
     const metrics = await (await fetch(`${stack.apiUrl}/metrics`)).text();
     expect(metricValue(metrics, 'sms_agent_inbox_backlog_events')).toBe(1);
     expect(metricValue(metrics, 'sms_agent_inbox_start_errors_total')).toBeGreaterThanOrEqual(2);

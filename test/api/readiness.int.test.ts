@@ -1,0 +1,49 @@
+import Fastify from 'fastify';
+import { describe, expect, it } from 'vitest';
+import readiness from '../../api/plugins/readiness.js';
+import health from '../../api/routes/health.js';
+
+/** GET /ready over the real plugin and route, with checks that pass or fail on demand. */
+async function appWith(checks: Record<string, { up: boolean; required?: boolean }>) {
+  const app = Fastify();
+  await app.register(readiness);
+  await app.register(async (scoped) => {
+    for (const [name, { up, required }] of Object.entries(checks)) {
+      scoped.readiness.register(
+        name,
+        async () => {
+          if (!up) throw new Error(`${name} refused the connection`);
+        },
+        { required },
+      );
+    }
+  });
+  await app.register(health);
+  return app;
+}
+
+describe('GET /ready', () => {
+  it('given every dependency up, then 200 ready', async () => {
+    const app = await appWith({ postgres: { up: true }, temporal: { up: true, required: false } });
+    const response = await app.inject({ method: 'GET', url: '/ready' });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toMatchObject({ status: 'ready', checks: { postgres: { status: 'up', required: true } } });
+  });
+
+  it('given an optional dependency down, then 200 degraded with its error', async () => {
+    const app = await appWith({ postgres: { up: true }, temporal: { up: false, required: false } });
+    const response = await app.inject({ method: 'GET', url: '/ready' });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toMatchObject({
+      status: 'degraded',
+      checks: { temporal: { status: 'down', required: false, error: 'temporal refused the connection' } },
+    });
+  });
+
+  it('given a required dependency down, then 503 not_ready', async () => {
+    const app = await appWith({ postgres: { up: false }, temporal: { up: true, required: false } });
+    const response = await app.inject({ method: 'GET', url: '/ready' });
+    expect(response.statusCode).toBe(503);
+    expect(response.json()).toMatchObject({ status: 'not_ready', checks: { postgres: { status: 'down' } } });
+  });
+});
