@@ -18,10 +18,6 @@ export interface Causation {
   now: Date;
 }
 
-/** The deterministic id of a step's event: the same workflow, stream, step and round give the same id. */
-export const draftEventId = (stream: string, step: string, cause: Pick<Causation, 'correlationId' | 'round'>) =>
-  eventId(cause.correlationId, `${stream}/${step}`, cause.round);
-
 /** Appends drafts with deterministic ids: a retried activity re-appends the same ids, a no-op. */
 export async function appendEvents(
   store: EventStore,
@@ -33,7 +29,7 @@ export async function appendEvents(
   return store.append(
     stream,
     drafts.map((d) => ({
-      id: draftEventId(stream, d.step, cause),
+      id: eventId(cause.correlationId, `${stream}/${d.step}`, cause.round),
       type: d.type,
       data: d.data,
       metadata: {
