@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   type EventFilter,
@@ -50,6 +51,21 @@ export async function collect(
   }
   if (!until(seen)) throw new Error(`subscription ended after ${seen.length} events without meeting its condition`);
   return seen;
+}
+
+/**
+ * Resolves once readAll shows the log up to `position`. The PostgreSQL store shows only events
+ * below every transaction still open in the cluster (its horizon, which keeps the order stable
+ * for checkpoints), so another test file's open transaction can hide fresh appends for a moment.
+ */
+async function untilReadAllReaches(store: EventStore, position: string | undefined): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const [head] = await store.readAll({ direction: 'backwards', maxCount: 1 });
+    if (head?.position === position) return;
+    if (Date.now() > deadline) throw new Error(`readAll did not reach ${position} within 10 s`);
+    await sleep(20);
+  }
 }
 
 async function expectConflict(promise: Promise<unknown>, actual: bigint | 'no_stream') {
@@ -226,6 +242,7 @@ export function eventStoreContract(name: string, options: ContractOptions): void
         await store.append(a, events(2));
         await store.append(b, events(2));
         const last = await store.append(a, events(1));
+        await untilReadAllReaches(store, last.position);
         const forwards = await store.readAll({ from: before, maxCount: 100 });
         const mine = forwards.filter((e) => e.streamName.startsWith(prefix));
         expect(mine.map((e) => `${e.streamName}@${e.revision}`)).toEqual([
@@ -252,7 +269,8 @@ export function eventStoreContract(name: string, options: ContractOptions): void
       it('filters by stream prefix and by event type', async () => {
         await store.append(stream('x-1'), [testEvent('Alpha'), testEvent('Beta')]);
         await store.append(stream('y-1'), [testEvent('Alpha'), testEvent('Gamma')]);
-        await store.append(`other${prefix}-1`, [testEvent('Alpha')]);
+        const last = await store.append(`other${prefix}-1`, [testEvent('Alpha')]);
+        await untilReadAllReaches(store, last.position);
         const read = (filter: EventFilter) => store.readAll({ filter, maxCount: 100 });
         const byPrefix = await read({ streamPrefixes: [`${prefix}-x`] });
         expect(byPrefix.map((e) => e.type)).toEqual(['Alpha', 'Beta']);
