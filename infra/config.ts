@@ -3,6 +3,8 @@ import path from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseDotenv } from 'dotenv';
+import { destinationsOf, parseReplyDestinations, type ReplyDestinations } from '../domain/sms/sender.js';
+import { AI_CALL_MARGIN_MS, AI_CALL_TIMEOUT_MS } from '../workflows/policies.js';
 
 const Url = (description: string) => Type.String({ pattern: '^[a-z][a-z0-9+.-]*://\\S+$', description });
 const PositiveInt = (def: number, description: string) => Type.Integer({ minimum: 1, default: def, description });
@@ -39,7 +41,8 @@ export const ConfigSchema = Type.Object({
   OPENAI_BASE_URL: Type.Optional(Url('any OpenAI-compatible endpoint')),
   OPENAI_MODEL: Type.String({ default: 'gpt-4o-mini', minLength: 1 }),
   OPENAI_MODEL_CODING: Type.String({ default: 'gpt-4o', minLength: 1 }),
-  OPENAI_FALLBACK_MODEL: Type.String({ default: 'gpt-4o-mini', minLength: 1 }),
+  /** Unset, or the same as the task's model: no fallback (a second identical call would only cost twice). */
+  OPENAI_FALLBACK_MODEL: Type.Optional(Type.String({ minLength: 1 })),
   OPENAI_TIMEOUT_MS: PositiveInt(60_000, 'per-call timeout of the AI request'),
 
   REPLY_MAX_SEGMENTS: PositiveInt(3, 'reply budget in SMS segments'),
@@ -58,6 +61,20 @@ export const ConfigSchema = Type.Object({
 
   ADMIN_API_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
   WORKER_MAX_CONCURRENT_ACTIVITIES: PositiveInt(500, 'activities in flight per worker'),
+
+  // Cost and abuse guards (what a texter can make us pay for).
+  SMS_ALLOWED_COUNTRIES: Type.Optional(
+    Type.String({ minLength: 1, description: "calling codes / ISO regions replies may go to; default: our number's" }),
+  ),
+  KEYWORD_REPLIES_PER_HOUR: PositiveInt(5, 'HELP/START/MORE/RESET answers per sender per hour'),
+  KEYWORD_REPLIES_PER_DAY: PositiveInt(20, 'HELP/START/MORE/RESET answers per sender per day'),
+  AI_MAX_CALLS_PER_SMS: PositiveInt(3, 'paid AI calls per SMS and retry round, fallback included'),
+
+  // Encrypted Temporal payloads (infra/payload-codec.ts, infra/temporal-data-converter.ts).
+  TEMPORAL_PAYLOAD_KEYS: Type.Optional(
+    Type.String({ minLength: 1, description: 'id:base64key[,id:base64key...]; the first encrypts, all decrypt' }),
+  ),
+  TEMPORAL_UI_ORIGIN: Type.Optional(Url('origin of the Temporal UI allowed to call the codec endpoint')),
 });
 
 export type Config = Static<typeof ConfigSchema>;
@@ -102,9 +119,44 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       problems.push({ variable: k, message: 'required when any TWILIO_* credential is set' });
     }
   }
+  if (problems.length === 0) problems.push(...crossChecks(converted as Config));
   if (problems.length > 0) throw new ConfigError(dedupe(problems));
   return converted as Config;
 }
+
+/** Rules between variables, once each one is valid alone. */
+function crossChecks(config: Config): { variable: string; message: string }[] {
+  const problems: { variable: string; message: string }[] = [];
+  // A call Temporal has already given up on still runs (and is paid for) in the worker.
+  const limit = AI_CALL_TIMEOUT_MS - AI_CALL_MARGIN_MS;
+  if (config.OPENAI_TIMEOUT_MS > limit) {
+    problems.push({
+      variable: 'OPENAI_TIMEOUT_MS',
+      message: `must be at most ${limit} ms: the AI step's activity times out after ${AI_CALL_TIMEOUT_MS} ms (got ${config.OPENAI_TIMEOUT_MS})`,
+    });
+  }
+  if (config.SMS_ALLOWED_COUNTRIES !== undefined) {
+    try {
+      parseReplyDestinations(config.SMS_ALLOWED_COUNTRIES);
+    } catch (error) {
+      problems.push({ variable: 'SMS_ALLOWED_COUNTRIES', message: (error as Error).message });
+    }
+  }
+  return problems;
+}
+
+/** Where replies may go: SMS_ALLOWED_COUNTRIES, else the calling code of our number. */
+export const replyDestinations = (config: Config): ReplyDestinations =>
+  config.SMS_ALLOWED_COUNTRIES !== undefined
+    ? parseReplyDestinations(config.SMS_ALLOWED_COUNTRIES)
+    : destinationsOf(config.TWILIO_PHONE_NUMBER ?? SIMULATOR_NUMBER);
+
+/** The number the simulator says it texts from when no Twilio number is configured (Twilio's test number). */
+export const SIMULATOR_NUMBER = '+15005550006';
+
+/** The fallback model for a task's model, unless it is the same call again. */
+export const fallbackModelFor = (config: Config, model: string): string | undefined =>
+  config.OPENAI_FALLBACK_MODEL && config.OPENAI_FALLBACK_MODEL !== model ? config.OPENAI_FALLBACK_MODEL : undefined;
 
 function describe(key: string, raw: Record<string, string>): string {
   // Never echo secrets back.
