@@ -21,7 +21,10 @@ const SECRET_PATHS = [
 function maskDeep(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return maskPhonesIn(value);
   if (depth > 6 || value === null || typeof value !== 'object') return value;
-  if (value instanceof Error) return { type: value.name, message: maskPhonesIn(value.message), stack: value.stack };
+  // The stack's first line repeats the message, so it is masked too.
+  if (value instanceof Error) {
+    return { type: value.name, message: maskPhonesIn(value.message), stack: value.stack && maskPhonesIn(value.stack) };
+  }
   if (Array.isArray(value)) return value.map((v) => maskDeep(v, depth + 1));
   // Serializer outputs (req, res) are class instances whose fields Object.entries would drop.
   if (Object.getPrototypeOf(value) !== Object.prototype) return value;

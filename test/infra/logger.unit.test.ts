@@ -26,6 +26,26 @@ describe('logger', () => {
     expect(out).toContain(maskPhone('+14155550123'));
   });
 
+  it('masks phone numbers in the message and the stack of an error', () => {
+    const { lines, stream } = capture();
+    const logger = createLogger({ level: 'info', destination: stream });
+    logger.error({ err: new Error('Twilio refused +14155550123') }, 'reply failed');
+    const entry = JSON.parse(lines.join(''));
+    expect(entry.err.message).toBe(`Twilio refused ${maskPhone('+14155550123')}`);
+    expect(entry.err.stack).toContain(`Error: Twilio refused ${maskPhone('+14155550123')}`);
+    expect(lines.join('')).not.toContain('4155550123');
+  });
+
+  it('masks numbers written with spaces or a channel prefix', () => {
+    const { lines, stream } = capture();
+    const logger = createLogger({ level: 'info', destination: stream });
+    logger.info({ to: 'whatsapp:14155550123' }, 'call +1 415-555-0124 back');
+    const out = lines.join('');
+    expect(out).not.toMatch(/4155550123|415-555-0124/);
+    expect(out).toContain('whatsapp:+1*******23');
+    expect(out).toContain('call +1*******24 back');
+  });
+
   it('redacts secrets', () => {
     const { lines, stream } = capture();
     const logger = createLogger({ level: 'info', destination: stream });
