@@ -11,6 +11,7 @@ import { createEventStore } from '../../eventstore/index.js';
 import { loadConfig } from '../../infra/config.js';
 import { createPool } from '../../infra/db.js';
 import { createLogger } from '../../infra/logger.js';
+import { temporalDataConverter } from '../../infra/temporal-data-converter.js';
 
 const config = loadConfig(process.env, '/nonexistent');
 if (!config.DATABASE_URL || !config.TEMPORAL_ADDRESS) throw new Error('DATABASE_URL and TEMPORAL_ADDRESS are required');
@@ -18,7 +19,11 @@ const logger = createLogger({ level: config.LOG_LEVEL }).child({ role: 'api' });
 const pool = createPool(config.DATABASE_URL, { applicationName: 'sms-agent-api' });
 const store = createEventStore({ url: config.DATABASE_URL, logger });
 const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
-const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+const temporal = new Client({
+  connection,
+  namespace: config.TEMPORAL_NAMESPACE,
+  dataConverter: temporalDataConverter(config, logger),
+});
 // BENCH_INBOX=off: the inbox starter does not run (the benchmark's webhook-alone measurement).
 const app = await buildApp({
   config,

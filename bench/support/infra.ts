@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -74,6 +75,7 @@ export async function startBenchInfra(options: {
     startFakeOpenAI({ random: options.random }),
   ]);
 
+  const payloadKeys = `bench:${randomBytes(32).toString('base64')}`;
   return {
     dir,
     databaseUrl,
@@ -107,6 +109,8 @@ export async function startBenchInfra(options: {
       // As a production deployment should: a fallback model distinct from the default one, so a
       // failing default model gets a second chance within each attempt.
       OPENAI_FALLBACK_MODEL: 'gpt-4.1-mini',
+      // Production requires encrypted Temporal payloads; the bench measures them too. One key per run.
+      TEMPORAL_PAYLOAD_KEYS: payloadKeys,
       HOST: '127.0.0.1',
       ...extra,
     }),

@@ -5,6 +5,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { loadConfig } from '../../infra/config.js';
 import { createLogger } from '../../infra/logger.js';
 import { resolveTemporalAddress } from '../../infra/stack.js';
+import { temporalDataConverter } from '../../infra/temporal-data-converter.js';
 import { installTemporalRuntime } from '../../infra/temporal-runtime.js';
 import { bundleWorkflows } from '../roles/workflow-bundle.js';
 
@@ -22,13 +23,14 @@ export function register(program: Command): void {
 
 async function runReplay(options: { query?: string; limit: number }): Promise<void> {
   const config = loadConfig();
+  const dataConverter = temporalDataConverter(config);
   // The SDK logs each replay failure as a warning; the lines printed below already say it.
   installTemporalRuntime(createLogger({ level: 'silent' }));
   const address = resolveTemporalAddress(config);
   if (!address) throw new Error('no Temporal server: set TEMPORAL_ADDRESS or start `sms-agent dev` first');
   const connection = await Connection.connect({ address });
   try {
-    const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+    const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter });
     process.stdout.write(
       `Bundling the workflow code, then replaying up to ${options.limit} histories from ${address}\n`,
     );
@@ -67,6 +69,7 @@ export interface ReplaySummary {
 }
 
 export interface ReplayOptions {
+  /** Fetches the histories; its data converter (the payload codec) also decodes them for the replay. */
   client: Client;
   /** Narrows the smsTask executions (ANDed with WorkflowType="smsTask"). */
   query?: string;
@@ -115,7 +118,8 @@ export async function replayRecentHistories(options: ReplayOptions): Promise<Rep
   }
 
   for await (const result of Worker.runReplayHistories(
-    { workflowBundle, replayName: 'sms-agent-replay' },
+    // The histories hold encoded (encrypted) payloads: the replay worker decodes them as a worker does.
+    { workflowBundle, replayName: 'sms-agent-replay', dataConverter: client.options.dataConverter },
     histories(),
   )) {
     report(toLine(result, runIds.shift()));

@@ -1,3 +1,4 @@
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createAiClient } from '../../activities/ai-client.js';
 import { createAlertSender } from '../../activities/alerts.js';
@@ -7,7 +8,9 @@ import { createSmsProvider } from '../../activities/sms-provider.js';
 import { createEventStore } from '../../eventstore/index.js';
 import type { EventStore } from '../../eventstore/port.js';
 import type { Config } from '../../infra/config.js';
+import { eventStoreTimeouts } from '../../infra/db.js';
 import type { Logger } from '../../infra/logger.js';
+import { temporalDataConverter } from '../../infra/temporal-data-converter.js';
 import { installTemporalRuntime } from '../../infra/temporal-runtime.js';
 import type { RoleContext, RunningRole } from './role.js';
 import { bundleWorkflows } from './workflow-bundle.js';
@@ -31,6 +34,8 @@ export interface SmsWorkerOptions {
   deps: ActivityDeps;
   workflowBundle: WorkflowBundleOption;
   maxConcurrentActivities: number;
+  /** Must match the clients' (infra/temporal-data-converter.ts): payloads are encrypted on the wire. */
+  dataConverter: DataConverter;
 }
 
 /**
@@ -44,6 +49,7 @@ export function createSmsWorker(options: SmsWorkerOptions): Promise<Worker> {
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     workflowBundle: options.workflowBundle,
+    dataConverter: options.dataConverter,
     activities: createActivities(options.deps),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: 100,
@@ -59,7 +65,12 @@ export function createSmsWorker(options: SmsWorkerOptions): Promise<Worker> {
 
 export async function startWorker(ctx: RoleContext, bundle?: WorkflowBundleOption): Promise<RunningRole> {
   const logger = ctx.logger.child({ role: 'worker' });
-  const store = createEventStore({ url: ctx.config.EVENTSTORE_URL ?? ctx.databaseUrl, logger });
+  const dataConverter = temporalDataConverter(ctx.config, logger);
+  const store = createEventStore({
+    url: ctx.config.EVENTSTORE_URL ?? ctx.databaseUrl,
+    logger,
+    timeouts: eventStoreTimeouts(ctx.config),
+  });
   installTemporalRuntime(logger);
   const connection = await NativeConnection.connect({ address: ctx.temporalAddress });
   const worker = await createSmsWorker({
@@ -69,6 +80,7 @@ export async function startWorker(ctx: RoleContext, bundle?: WorkflowBundleOptio
     deps: buildActivityDeps(ctx.config, logger, store),
     workflowBundle: bundle ?? (await bundleWorkflows()),
     maxConcurrentActivities: ctx.config.WORKER_MAX_CONCURRENT_ACTIVITIES,
+    dataConverter,
   });
   const done = worker.run();
   return {

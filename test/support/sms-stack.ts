@@ -13,6 +13,7 @@ import type { EventStore, RecordedEvent } from '../../eventstore/port.js';
 import { type Config, loadConfig } from '../../infra/config.js';
 import { createPool, type Pool } from '../../infra/db.js';
 import { createLogger } from '../../infra/logger.js';
+import { temporalDataConverter } from '../../infra/temporal-data-converter.js';
 import { installTemporalRuntime } from '../../infra/temporal-runtime.js';
 import type { smsTask } from '../../workflows/sms-task.js';
 import { type FakeOpenAI, startFakeOpenAI } from '../fakes/openai.js';
@@ -22,6 +23,8 @@ import { createTestDatabase, uniqueTaskQueue } from './database.js';
 export const ACCOUNT_SID = `AC${'0'.repeat(31)}1`;
 export const AUTH_TOKEN = 'test-auth-token-0123456789';
 export const OUR_NUMBER = '+15005550006';
+/** Every stack encrypts Temporal payloads, as production must; a test passes `TEMPORAL_PAYLOAD_KEYS: ''` to turn it off. */
+export const PAYLOAD_KEYS = `test-1:${Buffer.alloc(32, 7).toString('base64')}`;
 
 /**
  * The whole SMS pipeline on real parts: a fresh database on the run's PostgreSQL, the run's
@@ -91,6 +94,7 @@ export async function startSmsStack(
     OPENAI_API_KEY: 'test-key',
     OPENAI_BASE_URL: fakeOpenAI.baseUrl,
     ADMIN_API_TOKEN: 'test-admin-token-0123456789',
+    TEMPORAL_PAYLOAD_KEYS: PAYLOAD_KEYS,
     ...env,
   };
   const logger = createLogger({ level: baseEnv.LOG_LEVEL });
@@ -98,8 +102,10 @@ export async function startSmsStack(
   await migrateInbox(db.url);
   const store = createEventStore({ url: db.url });
   const pool = createPool(db.url, { max: 5 });
+  // The same codecs on every client and worker of the stack, as cli/roles does.
+  const dataConverter = temporalDataConverter(loadConfig(baseEnv, '/nonexistent'));
   const connection = await Connection.connect({ address: baseEnv.TEMPORAL_ADDRESS });
-  const client = new Client({ connection });
+  const client = new Client({ connection, dataConverter });
   const apiConnection = options.apiTemporalAddress
     ? Connection.lazy({
         address: options.apiTemporalAddress,
@@ -107,7 +113,7 @@ export async function startSmsStack(
         connectTimeout: 1_000,
       })
     : connection;
-  const apiClient = apiConnection === connection ? client : new Client({ connection: apiConnection });
+  const apiClient = apiConnection === connection ? client : new Client({ connection: apiConnection, dataConverter });
   const appDeps = { logger, pool, temporal: apiClient, store, inbox: options.inbox };
 
   // PUBLIC_URL must match the address Twilio (the fake) calls, so the API listens first.
@@ -134,6 +140,7 @@ export async function startSmsStack(
         deps: buildActivityDeps(config, logger, store),
         workflowBundle: { codePath: inject('workflowBundlePath') },
         maxConcurrentActivities: 200,
+        dataConverter,
       });
       running = worker.run();
     },

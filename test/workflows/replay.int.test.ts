@@ -1,11 +1,16 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { DataConverter } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { loadConfig } from '../../infra/config.js';
 import { createLogger } from '../../infra/logger.js';
+import { AesGcmPayloadCodec, parsePayloadKeys } from '../../infra/payload-codec.js';
+import { temporalDataConverter } from '../../infra/temporal-data-converter.js';
 import { installTemporalRuntime } from '../../infra/temporal-runtime.js';
 import { historyFromJson } from '../fixtures/history-json.js';
+import { PAYLOAD_KEYS } from '../support/sms-stack.js';
 
 /** Recorded by test/fixtures/record-histories.ts: one run per path through smsTask. */
 const FIXTURES = path.join(import.meta.dirname, '../fixtures/histories');
@@ -15,8 +20,13 @@ const fixtures = readdirSync(FIXTURES)
 const read = (file: string) => readFileSync(path.join(FIXTURES, file), 'utf8');
 
 describe('recorded smsTask histories replay on the current workflow code', () => {
-  const replay = (json: string) =>
-    Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, historyFromJson(json));
+  // As the workers run: with the payload codec, which passes the fixtures' plain payloads through.
+  const encrypting = temporalDataConverter(loadConfig({ TEMPORAL_PAYLOAD_KEYS: PAYLOAD_KEYS }, '/nonexistent'));
+  const replay = (json: string, dataConverter: DataConverter = encrypting) =>
+    Worker.runReplayHistory(
+      { workflowBundle: { codePath: inject('workflowBundlePath') }, dataConverter },
+      historyFromJson(json),
+    );
 
   beforeAll(() => {
     // Replay failures are reported by the assertions; keep the SDK's own logging quiet.
@@ -41,6 +51,22 @@ describe('recorded smsTask histories replay on the current workflow code', () =>
     await replay(read(file));
   });
 
+  it('replays a history whose workflow input was encrypted, decoding it with the codec', async () => {
+    // Given the answered run with its input (the sender's number and text) encrypted as a worker would
+    const history = JSON.parse(read('answered.json')) as {
+      events: { workflowExecutionStartedEventAttributes?: { input: { payloads: JsonPayload[] } } }[];
+    };
+    const started = history.events[0]?.workflowExecutionStartedEventAttributes;
+    if (!started) throw new Error('no start event in the fixture');
+    started.input.payloads = await encryptJson(started.input.payloads);
+    const json = JSON.stringify(history);
+    expect(Buffer.from(started.input.payloads[0]?.data ?? '', 'base64').toString('latin1')).not.toContain('messageSid');
+
+    // Then it replays with the codec, and fails without it (the input cannot be read)
+    await replay(json);
+    await expect(replay(json, {})).rejects.toThrow(/Unknown encoding: binary\/encrypted/);
+  });
+
   it('catches a history the code does not match (the harness is not vacuous)', async () => {
     // Given the answered run, as if it had been recorded by code whose AI step was another activity
     const history = JSON.parse(read('answered.json')) as {
@@ -54,3 +80,24 @@ describe('recorded smsTask histories replay on the current workflow code', () =>
     await expect(replay(JSON.stringify(history))).rejects.toBeInstanceOf(DeterminismViolationError);
   });
 });
+
+interface JsonPayload {
+  metadata?: Record<string, string>;
+  data?: string;
+}
+
+/** Encrypts payloads in the history JSON's form (base64 fields) with the test stack's keys. */
+async function encryptJson(payloads: JsonPayload[]): Promise<JsonPayload[]> {
+  const codec = new AesGcmPayloadCodec(parsePayloadKeys(PAYLOAD_KEYS));
+  const b64 = (bytes: Uint8Array | null | undefined) => Buffer.from(bytes ?? []).toString('base64');
+  const encoded = await codec.encode(
+    payloads.map((p) => ({
+      metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')])),
+      data: Buffer.from(p.data ?? '', 'base64'),
+    })),
+  );
+  return encoded.map((p) => ({
+    metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, b64(v)])),
+    data: b64(p.data),
+  }));
+}

@@ -10,6 +10,7 @@ import { buildActivityDeps, createSmsWorker } from '../../cli/roles/worker.js';
 import { createEventStore } from '../../eventstore/index.js';
 import { loadConfig } from '../../infra/config.js';
 import { createLogger } from '../../infra/logger.js';
+import { temporalDataConverter } from '../../infra/temporal-data-converter.js';
 import { installTemporalRuntime } from '../../infra/temporal-runtime.js';
 
 const config = loadConfig(process.env, '/nonexistent');
@@ -28,6 +29,7 @@ const worker = await createSmsWorker({
   deps: buildActivityDeps(config, logger, store),
   workflowBundle: { codePath: bundlePath },
   maxConcurrentActivities: 10,
+  dataConverter: temporalDataConverter(config, logger),
 });
 const running = worker.run();
 process.stdout.write('ready\n');
