@@ -18,6 +18,7 @@ import twilioSignature, { twilioSignatureOptions } from './plugins/twilio-signat
 import health from './routes/health.js';
 import simulator from './routes/simulator.js';
 import smsWebhooks from './routes/sms-webhooks.js';
+import temporalCodec, { temporalCodecOptions } from './routes/temporal-codec.js';
 
 export interface AppDeps {
   config: Config;
@@ -51,5 +52,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(health);
   await app.register(smsWebhooks);
   await app.register(simulator, { ourNumber: deps.config.TWILIO_PHONE_NUMBER ?? '+15005550006' });
+  await app.register(temporalCodec, temporalCodecOptions(deps.config));
   return app as unknown as FastifyInstance;
 }

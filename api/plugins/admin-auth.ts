@@ -6,8 +6,16 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** preHandler: 401 without `Authorization: Bearer <ADMIN_API_TOKEN>`; 403 when no token is configured. */
     requireAdmin: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+    /**
+     * preHandler for the given roles: 401 without a valid credential, 403 for another role. Today the
+     * only credential is the bootstrap ADMIN_API_TOKEN (role admin); sessions and program tokens come
+     * with the admin API and plug in here.
+     */
+    requireRole: (roles: readonly Role[]) => (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
   }
 }
+
+export type Role = 'admin' | 'ops' | 'analyst';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
@@ -25,6 +33,23 @@ export default fp(
       // Compare digests: equal length, constant time, whatever the caller sent.
       if (!token || !timingSafeEqual(digest(token), expected)) {
         return reply.status(401).send({ error: 'Unauthorized', message: 'Bearer token required', statusCode: 401 });
+      }
+    });
+
+    const roleOf = (request: FastifyRequest): Role | undefined => {
+      const header = request.headers.authorization ?? '';
+      const token = header.startsWith('Bearer ') ? header.slice(7) : '';
+      return expected && token && timingSafeEqual(digest(token), expected) ? 'admin' : undefined;
+    };
+    app.decorate('requireRole', (roles: readonly Role[]) => async (request: FastifyRequest, reply: FastifyReply) => {
+      const role = roleOf(request);
+      if (!role) {
+        return reply.status(401).send({ error: 'Unauthorized', message: 'Bearer token required', statusCode: 401 });
+      }
+      if (!roles.includes(role)) {
+        return reply
+          .status(403)
+          .send({ error: 'Forbidden', message: `Requires role ${roles.join(' or ')}`, statusCode: 403 });
       }
     });
   },

@@ -1,0 +1,177 @@
+import { Client, Connection } from '@temporalio/client';
+import { defaultPayloadConverter, METADATA_ENCODING_KEY, type Payload } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { AesGcmPayloadCodec, ENCRYPTED_ENCODING, parsePayloadKeys } from '../../infra/payload-codec.js';
+import { useSmsStack } from '../support/sms-stack.js';
+import { nextPhone, textAndWait } from '../workflows/helpers.js';
+
+const UI_ORIGIN = 'http://localhost:8233'; // TEMPORAL_UI_PORT's default
+const b64 = (bytes: Uint8Array | null | undefined) => Buffer.from(bytes ?? []).toString('base64');
+const toJson = (p: Payload) => ({
+  metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, b64(v)])),
+  data: b64(p.data),
+});
+const fromJson = (p: { metadata: Record<string, string>; data: string }): Payload => ({
+  metadata: Object.fromEntries(Object.entries(p.metadata).map(([k, v]) => [k, Buffer.from(v, 'base64')])),
+  data: Buffer.from(p.data, 'base64'),
+});
+const encodingOf = (p: Payload) => Buffer.from(p.metadata?.[METADATA_ENCODING_KEY] ?? []).toString();
+
+describe('encrypted Temporal payloads', () => {
+  const stack = useSmsStack();
+  // A client as the Temporal UI or `temporal workflow show` is: no codec.
+  let connection: Connection;
+  let raw: Client;
+  beforeAll(async () => {
+    connection = await Connection.connect({ address: inject('temporalAddress') });
+    raw = new Client({ connection });
+  });
+  afterAll(() => connection?.close());
+
+  const codec = (path: 'decode' | 'encode', init: { body?: unknown; headers?: Record<string, string> } = {}) =>
+    fetch(`${stack.apiUrl}/api/temporal-codec/${path}?preserveStorageRefs=true`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-namespace': 'default',
+        authorization: `Bearer ${stack.config.ADMIN_API_TOKEN}`,
+        ...init.headers,
+      },
+      body: JSON.stringify(init.body ?? { payloads: [] }),
+    });
+
+  describe('an SMS through the whole stack', () => {
+    const from = nextPhone();
+    const body = 'Which river flows through Ljubljana, please?';
+    const reply = 'The Ljubljanica flows through Ljubljana.';
+    let sid: string;
+    let history: temporal.api.history.v1.IHistory;
+    let outcome: string;
+    let replies: string[];
+    beforeAll(async () => {
+      stack.openai.knobs.reply = reply;
+      ({ sid, outcome } = await textAndWait(stack, from, body));
+      // Read now: the stack resets the fakes before each test.
+      replies = stack.twilio.messages.filter((m) => m.to === from).map((m) => m.body);
+      history = await raw.workflow.getHandle(`sms-${sid}`).fetchHistory();
+    });
+    const startInput = () => history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
+
+    it('was answered (the worker and clients agree on the codec)', () => {
+      expect(outcome).toBe('answered');
+      expect(replies).toEqual([reply]);
+    });
+
+    it('leaves neither the number, nor the text, nor the answer anywhere in the raw history', () => {
+      const bytes = Buffer.from(temporal.api.history.v1.History.encode(history).finish());
+      // Not vacuous: the history is there and its payloads are encrypted
+      expect(bytes.length).toBeGreaterThan(1_000);
+      expect(startInput().map(encodingOf)).toEqual([ENCRYPTED_ENCODING]);
+      for (const secret of [from, from.slice(2), body, 'Ljubljana', reply]) {
+        expect(bytes.includes(Buffer.from(secret)), `"${secret}" in the history`).toBe(false);
+      }
+      // Base64 of the JSON as plain payloads would carry it, in case any view encodes it so
+      expect(bytes.toString('base64')).not.toContain(Buffer.from(`"from":"${from}"`).toString('base64'));
+    });
+
+    it('a client without the codec cannot read the input; one with it can', async () => {
+      const [input] = startInput();
+      if (!input) throw new Error('no workflow input');
+      expect(() => defaultPayloadConverter.fromPayload(input)).toThrow(/Unknown encoding: binary\/encrypted/);
+      const { payloadCodecs, payloadConverter } = stack.client.options.loadedDataConverter;
+      let decoded = [input];
+      for (const c of [...payloadCodecs].reverse()) decoded = await c.decode(decoded);
+      expect(payloadConverter.fromPayload(decoded[0]!)).toMatchObject({ from, body });
+      // And the workflow's own answers come back through the codec
+      expect(await stack.handle(sid).result()).toEqual({ outcome: 'answered' });
+    });
+
+    it('the codec endpoint decodes the input for an admin, as the Temporal UI asks it to', async () => {
+      const response = await codec('decode', { body: { payloads: startInput().map(toJson) } });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('cache-control')).toBe('no-store');
+      const { payloads } = (await response.json()) as {
+        payloads: { metadata: Record<string, string>; data: string }[];
+      };
+      expect(payloads).toHaveLength(1);
+      expect(defaultPayloadConverter.fromPayload(fromJson(payloads[0]!))).toMatchObject({ from, body });
+    });
+  });
+
+  describe('the codec endpoint', () => {
+    const plain = defaultPayloadConverter.toPayload({ hello: 'world' });
+
+    it('401 without credentials, or with a wrong token', async () => {
+      for (const headers of [{ authorization: '' }, { authorization: 'Bearer not-the-admin-token-at-all' }]) {
+        const response = await codec('decode', { headers, body: { payloads: [toJson(plain)] } });
+        expect(response.status).toBe(401);
+        expect(await response.text()).not.toContain('world');
+      }
+    });
+
+    it('encodes with the first key, and decodes it back', async () => {
+      const encoded = await codec('encode', { body: { payloads: [toJson(plain)] } });
+      expect(encoded.status).toBe(200);
+      const { payloads } = (await encoded.json()) as { payloads: { metadata: Record<string, string>; data: string }[] };
+      expect(encodingOf(fromJson(payloads[0]!))).toBe(ENCRYPTED_ENCODING);
+      const decoded = await codec('decode', { body: { payloads } });
+      const back = (await decoded.json()) as { payloads: { metadata: Record<string, string>; data: string }[] };
+      expect(defaultPayloadConverter.fromPayload(fromJson(back.payloads[0]!))).toEqual({ hello: 'world' });
+    });
+
+    it('passes unencrypted payloads through', async () => {
+      const response = await codec('decode', { body: { payloads: [toJson(plain)] } });
+      expect(((await response.json()) as { payloads: unknown[] }).payloads).toEqual([toJson(plain)]);
+    });
+
+    it('400 naming the key id of a payload it has no key for', async () => {
+      const stranger = new AesGcmPayloadCodec(
+        parsePayloadKeys(`retired-2024:${Buffer.alloc(32, 1).toString('base64')}`),
+      );
+      const [encrypted] = await stranger.encode([plain]);
+      const response = await codec('decode', { body: { payloads: [toJson(encrypted!)] } });
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { message: string }).message).toMatch(/key id "retired-2024"/);
+    });
+
+    it('400 for a body that is not the protocol; 404 for another namespace', async () => {
+      expect((await codec('decode', { body: { payloads: [{ data: 'not base64!' }] } })).status).toBe(400);
+      expect((await codec('decode', { body: { nothing: true } })).status).toBe(400);
+      expect((await codec('decode', { headers: { 'x-namespace': 'other' } })).status).toBe(404);
+    });
+
+    it('answers the Temporal UI origin a CORS preflight, with credentials allowed', async () => {
+      const response = await fetch(`${stack.apiUrl}/api/temporal-codec/decode`, {
+        method: 'OPTIONS',
+        headers: {
+          origin: UI_ORIGIN,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'content-type,x-namespace',
+        },
+      });
+      expect(response.status).toBe(204);
+      expect(response.headers.get('access-control-allow-origin')).toBe(UI_ORIGIN);
+      expect(response.headers.get('access-control-allow-credentials')).toBe('true');
+      expect(response.headers.get('access-control-allow-methods')).toContain('POST');
+      expect(response.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('x-namespace');
+      // The actual call from the UI, and its 401, are readable by the UI too
+      const unauthorised = await codec('decode', { headers: { origin: UI_ORIGIN, authorization: '' } });
+      expect(unauthorised.status).toBe(401);
+      expect(unauthorised.headers.get('access-control-allow-origin')).toBe(UI_ORIGIN);
+    });
+
+    it('gives any other origin no CORS headers at all', async () => {
+      const evil = 'http://evil.example';
+      const preflight = await fetch(`${stack.apiUrl}/api/temporal-codec/decode`, {
+        method: 'OPTIONS',
+        headers: { origin: evil, 'access-control-request-method': 'POST' },
+      });
+      const call = await codec('decode', { headers: { origin: evil }, body: { payloads: [toJson(plain)] } });
+      for (const response of [preflight, call]) {
+        expect([...response.headers.keys()].filter((h) => h.startsWith('access-control-'))).toEqual([]);
+      }
+      expect(preflight.ok).toBe(false);
+    });
+  });
+});
