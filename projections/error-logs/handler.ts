@@ -1,3 +1,4 @@
+import { maskPhonesIn } from '../../domain/phone.js';
 import { assertNever, defineReadModel, type ProjectionEvent } from '../runtime/types.js';
 import { iso, loadRows, type Row, saveRows } from '../shared/rows.js';
 import { streamId } from '../shared/streams.js';
@@ -65,7 +66,8 @@ export const errorLogsReadModel = defineReadModel<(typeof ERROR_LOG_EVENTS)[numb
           const row: Row = {
             id: event.id,
             type: event.data.errorType,
-            message: event.data.errorMessage,
+            // Provider errors quote the numbers they refused; the row already names the sender.
+            message: maskPhonesIn(event.data.errorMessage),
             task_message_sid: sid,
             user_phone: phones.get(sid) ?? null,
             step: event.data.step,

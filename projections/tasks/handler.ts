@@ -1,4 +1,5 @@
 import { v5 as uuidv5 } from 'uuid';
+import { maskPhonesIn } from '../../domain/phone.js';
 import { assertNever, defineReadModel, type ProjectionEvent } from '../runtime/types.js';
 import { deliveryAdvances } from '../shared/delivery.js';
 import { iso, loadRows, type Row, saveRows } from '../shared/rows.js';
@@ -184,7 +185,8 @@ export function evolveTask(task: Row, event: TaskProjectionEvent): void {
       task.status = 'failed';
       task.success = false;
       task.error_type = event.data.errorType;
-      task.error_message = event.data.errorMessage;
+      // Provider errors quote the numbers they refused; user_phone already names the sender.
+      task.error_message = maskPhonesIn(event.data.errorMessage);
       task.failed_step = event.data.step;
       task.attempts = event.data.attempts;
       task.rounds = Math.max(Number(task.rounds), event.data.round + 1);

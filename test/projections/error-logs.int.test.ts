@@ -115,4 +115,21 @@ describe('error_logs read model', () => {
     expect(new Set(all.map((e) => e.id)).size).toBe(all.length);
     expect((await queries.listErrors({ phone: PHONE })).items.length).toBe(all.length);
   });
+
+  it('given a provider error that quotes phone numbers, then the stored message shows them masked', async () => {
+    const log = eventLog();
+    received(log, 'SME9');
+    log.sms('SME9', 'TaskFailed', {
+      step: 'sendReply',
+      errorType: 'TwilioRestError',
+      errorMessage: "The 'To' number whatsapp:14155550401 is unreachable; From +1 415-555-0100",
+      attempts: 5,
+      round: 0,
+    });
+    await project(db.pool, errorLogsReadModel, log.events);
+
+    const [error] = (await queries.listErrors({ messageSid: 'SME9' })).items;
+    expect(error?.message).toBe("The 'To' number whatsapp:+1*******01 is unreachable; From +1*******00");
+    expect(error?.userPhone).toBe(PHONE);
+  });
 });

@@ -93,6 +93,23 @@ describe('tasks read model', () => {
     });
   });
 
+  it('given a failure whose error quotes the phone number, then the task keeps it masked', async () => {
+    const log = eventLog();
+    answeredTask(log, 'SMF9');
+    log.sms('SMF9', 'TaskFailed', {
+      step: 'sendReply',
+      errorType: 'TwilioRestError',
+      errorMessage: "The 'To' number +14155550123 is not a valid phone number.",
+      attempts: 5,
+      round: 0,
+    });
+    await project(db.pool, tasksReadModel, log.events);
+
+    expect((await queries.getTask('SMF9'))?.errorMessage).toBe(
+      "The 'To' number +1*******23 is not a valid phone number.",
+    );
+  });
+
   it('given a failure, a retry and a completion, then the task shows the recovery', async () => {
     const log = eventLog();
     answeredTask(log, 'SMF1');

@@ -268,7 +268,10 @@ export function generateWorkload(options: WorkloadOptions = {}): AppendOp[] {
       sms(`failed/${round}`, 'TaskFailed', {
         step,
         errorType: step === 'generateAnswer' ? 'OpenAIRateLimitError' : 'TwilioRestError',
-        errorMessage: step === 'generateAnswer' ? '429 Too Many Requests' : 'Service unavailable',
+        errorMessage:
+          step === 'generateAnswer'
+            ? '429 Too Many Requests'
+            : `The 'To' number ${person.phone} is not a valid phone number.`,
         attempts: 5,
         round,
       });
