@@ -1,11 +1,13 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { METADATA_ENCODING_KEY, type Payload, type PayloadCodec } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
+// A CommonJS module without static named exports: Node's ESM loader only gives its default export.
+import proto from '@temporalio/proto';
 
 /** The metadata an encrypted payload carries; everything else (data, its own metadata) is inside the ciphertext. */
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 export const KEY_ID_METADATA = 'encryption-key-id';
 
+const ProtoPayload = proto.temporal.api.common.v1.Payload;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const KEY_BYTES = 32;
@@ -97,7 +99,7 @@ export class AesGcmPayloadCodec implements PayloadCodec {
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', key, iv);
     cipher.setAAD(Buffer.from(id));
-    const plain = temporal.api.common.v1.Payload.encode(payload).finish();
+    const plain = ProtoPayload.encode(payload).finish();
     const sealed = Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
     return {
       metadata: {
@@ -133,7 +135,7 @@ export class AesGcmPayloadCodec implements PayloadCodec {
         `payload could not be decrypted with key id "${id}": the key is not the one it was encrypted with, or the payload was altered`,
       );
     }
-    const { metadata, data: inner, externalPayloads } = temporal.api.common.v1.Payload.decode(plain);
+    const { metadata, data: inner, externalPayloads } = ProtoPayload.decode(plain);
     return externalPayloads.length > 0 ? { metadata, data: inner, externalPayloads } : { metadata, data: inner };
   }
 }

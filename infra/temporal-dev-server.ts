@@ -57,6 +57,8 @@ export interface StartTemporalOptions {
   logger?: Logger;
   /** When no CLI is found, let the Temporal SDK download one (needs internet). */
   allowDownload?: boolean;
+  /** The web UI decodes payloads through this codec server (`${PUBLIC_URL}/api/temporal-codec`). */
+  codecEndpoint?: string;
   /** More `temporal server start-dev` arguments (e.g. `--dynamic-config-value`, `--sqlite-pragma`). */
   extraArgs?: string[];
 }
@@ -73,6 +75,7 @@ export async function startTemporalDevServer(options: StartTemporalOptions = {})
   args.push('--http-port', String(await freePort()), '--metrics-port', String(await freePort()));
   if (uiPort) args.push('--ui-port', String(uiPort));
   else args.push('--headless');
+  if (uiPort && options.codecEndpoint) args.push('--ui-codec-endpoint', options.codecEndpoint);
   if (options.dbFile) {
     mkdirSync(path.dirname(options.dbFile), { recursive: true });
     args.push('--db-filename', options.dbFile);
@@ -159,6 +162,7 @@ async function startDownloadedServer(
         ui: uiPort !== undefined,
         uiPort,
         dbFilename: options.dbFile,
+        extraArgs: uiPort && options.codecEndpoint ? ['--ui-codec-endpoint', options.codecEndpoint] : [],
         searchAttributes: Object.keys(SEARCH_ATTRIBUTES).map((name) =>
           defineSearchAttributeKey(name, SearchAttributeType.KEYWORD),
         ),

@@ -1,10 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { loadConfig, twilioConfigured } from '../../infra/config.js';
+import { TEMPORAL_CODEC_PATH } from '../../api/routes/temporal-codec.js';
+import { loadConfig, publicUrl, twilioConfigured } from '../../infra/config.js';
 import { ensureDatabase, startEmbeddedPostgres } from '../../infra/embedded-postgres.js';
 import { createLogger } from '../../infra/logger.js';
 import { APP_DATABASE, readStackFile, removeStackFile, writeStackFile } from '../../infra/stack.js';
+import { temporalDataConverter } from '../../infra/temporal-data-converter.js';
 import { startTemporalDevServer } from '../../infra/temporal-dev-server.js';
 import { startApi } from '../roles/api.js';
 import { migrateAll } from '../roles/migrate.js';
@@ -23,6 +25,9 @@ export function register(program: Command): void {
 async function runDev(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.LOG_LEVEL });
+  // Before anything starts: a bad key stops start-up like any config error; no key is logged once.
+  const encrypted = (temporalDataConverter(config, logger).payloadCodecs ?? []).length > 0;
+  const codecEndpoint = `${publicUrl(config)}${TEMPORAL_CODEC_PATH}`;
   mkdirSync(config.DATA_DIR, { recursive: true });
   const running = readStackFile(config);
   if (running) throw new Error(`sms-agent dev is already running (pid ${running.pid}) on ${config.DATA_DIR}`);
@@ -55,6 +60,7 @@ async function runDev(): Promise<void> {
         logFile: path.resolve(config.DATA_DIR, 'temporal.log'),
         logger,
         allowDownload: true,
+        codecEndpoint: encrypted ? codecEndpoint : undefined,
       });
       stops.push({ name: 'temporal', stop: temporal.stop });
       temporalAddress = temporal.address;
@@ -82,6 +88,10 @@ async function runDev(): Promise<void> {
       `  Data:         ${path.resolve(config.DATA_DIR)}`,
       `  SMS provider: ${twilioConfigured(config) ? `Twilio (${config.TWILIO_API_BASE_URL ?? 'api.twilio.com'})` : 'simulator (no TWILIO_* credentials): POST /api/simulator/sms'}`,
       `  AI endpoint:  ${config.OPENAI_BASE_URL ?? 'https://api.openai.com/v1'}`,
+      encrypted
+        ? `  Payloads:     encrypted; the Temporal UI decodes them through ${codecEndpoint} (admins and ops)`
+        : '\n  WARNING: Temporal payloads are NOT encrypted: the Temporal server and its UI hold phone numbers\n' +
+          '  and messages in clear. Set TEMPORAL_PAYLOAD_KEYS (README: Encrypted Temporal payloads).',
       ...(config.OPENAI_API_KEY
         ? []
         : [

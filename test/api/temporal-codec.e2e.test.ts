@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { defaultPayloadConverter, METADATA_ENCODING_KEY, type Payload } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AesGcmPayloadCodec, ENCRYPTED_ENCODING, parsePayloadKeys } from '../../infra/payload-codec.js';
 import { useSmsStack } from '../support/sms-stack.js';
@@ -46,7 +46,7 @@ describe('encrypted Temporal payloads', () => {
     const body = 'Which river flows through Ljubljana, please?';
     const reply = 'The Ljubljanica flows through Ljubljana.';
     let sid: string;
-    let history: temporal.api.history.v1.IHistory;
+    let history: proto.temporal.api.history.v1.IHistory;
     let outcome: string;
     let replies: string[];
     beforeAll(async () => {
@@ -64,7 +64,7 @@ describe('encrypted Temporal payloads', () => {
     });
 
     it('leaves neither the number, nor the text, nor the answer anywhere in the raw history', () => {
-      const bytes = Buffer.from(temporal.api.history.v1.History.encode(history).finish());
+      const bytes = Buffer.from(proto.temporal.api.history.v1.History.encode(history).finish());
       // Not vacuous: the history is there and its payloads are encrypted
       expect(bytes.length).toBeGreaterThan(1_000);
       expect(startInput().map(encodingOf)).toEqual([ENCRYPTED_ENCODING]);

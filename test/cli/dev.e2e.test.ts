@@ -2,9 +2,10 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { freePort, isPortOpen } from '../../infra/ports.js';
 import type { StackFile } from '../../infra/stack.js';
+import { UNENCRYPTED_WARNING } from '../../infra/temporal-data-converter.js';
 import { spawnCli } from '../support/processes.js';
 
 /**
@@ -16,7 +17,7 @@ describe('sms-agent dev', () => {
   chmodSync(dataDir, 0o755);
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  async function startDev() {
+  async function startDev(env: Record<string, string> = {}) {
     const [port, uiPort] = [await freePort(), await freePort()];
     const dev = spawnCli(['dev'], {
       DATA_DIR: dataDir,
@@ -25,6 +26,7 @@ describe('sms-agent dev', () => {
       DATABASE_URL: undefined,
       TEMPORAL_ADDRESS: undefined,
       LOG_LEVEL: 'warn',
+      ...env,
     });
     await dev.waitFor('sms-agent is running', 90_000);
     const stack = JSON.parse(readFileSync(path.join(dataDir, 'stack.json'), 'utf8')) as StackFile;
@@ -54,6 +56,10 @@ describe('sms-agent dev', () => {
     expect(body.checks.temporal?.status).toBe('up');
     expect((await fetch(`http://127.0.0.1:${run.port}/health`)).status).toBe(200);
     expect((await fetch(`http://127.0.0.1:${run.uiPort}/`)).status).toBe(200);
+    // No TEMPORAL_PAYLOAD_KEYS: it runs, says so once in the log and in the banner, and the UI has no codec
+    expect(run.dev.output().split(UNENCRYPTED_WARNING)).toHaveLength(2);
+    expect(run.dev.output()).toContain('WARNING: Temporal payloads are NOT encrypted');
+    expect(await uiCodecEndpoint(run.uiPort)).toBe('');
 
     // Leave a mark in the database to find after a restart.
     const client = new pg.Client({ connectionString: run.stack.databaseUrl });
@@ -80,4 +86,47 @@ describe('sms-agent dev', () => {
     expect(exit.code).toBe(2);
     expect(dev.output()).toMatch(/PORT: .*eighty/);
   });
+
+  it('with TEMPORAL_PAYLOAD_KEYS, points the Temporal UI at the API codec endpoint', async () => {
+    const run = await startDev({ TEMPORAL_PAYLOAD_KEYS: `dev:${Buffer.alloc(32, 3).toString('base64')}` });
+    const endpoint = `http://localhost:${run.port}/api/temporal-codec`;
+    expect(run.dev.output()).toContain(`Payloads:     encrypted; the Temporal UI decodes them through ${endpoint}`);
+    expect(run.dev.output()).not.toContain('NOT encrypted');
+    expect(await uiCodecEndpoint(run.uiPort)).toBe(endpoint);
+    await stopAndCheckNothingLeft(run);
+  });
+
+  it.each([
+    [
+      'NODE_ENV=production and no key',
+      { NODE_ENV: 'production' },
+      /TEMPORAL_PAYLOAD_KEYS: required when NODE_ENV=production/,
+    ],
+    [
+      'a key that is not 32 bytes',
+      { TEMPORAL_PAYLOAD_KEYS: 'dev:c2hvcnQ=' },
+      /TEMPORAL_PAYLOAD_KEYS: .*must be 32 bytes, got 5/,
+    ],
+  ])('refuses to start with %s, naming the variable (and never the key)', async (_name, env, message) => {
+    for (const command of ['dev', 'worker']) {
+      const run = spawnCli([command], {
+        DATA_DIR: dataDir,
+        DATABASE_URL: inject('databaseUrl'),
+        TEMPORAL_ADDRESS: inject('temporalAddress'),
+        ...env,
+      });
+      const exit = await run.exit;
+      expect(exit.code, run.output()).toBe(2);
+      expect(run.output()).toMatch(message);
+      expect(run.output()).not.toContain('c2hvcnQ');
+    }
+  });
 });
+
+/** The codec endpoint the Temporal UI was started with, from its settings API. */
+async function uiCodecEndpoint(uiPort: number): Promise<string> {
+  const settings = (await (await fetch(`http://127.0.0.1:${uiPort}/api/v1/settings`)).json()) as {
+    Codec: { Endpoint: string };
+  };
+  return settings.Codec.Endpoint;
+}
