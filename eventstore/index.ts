@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { PgTimeouts } from '../infra/db.js';
 import type { Logger } from '../infra/logger.js';
 import { KurrentDbEventStore } from './kurrentdb/store.js';
 import type { EventStore } from './port.js';
@@ -20,6 +21,8 @@ export interface EventStoreOptions {
   /** Check appends and upcast reads against the domain catalogue (default true). */
   validate?: boolean;
   logger?: Logger;
+  /** PostgreSQL: timeouts of the store's own connections, and each append's deadline (infra/db.ts). */
+  timeouts?: Partial<PgTimeouts> & { appendMs?: number };
 }
 
 export type EventStoreKind = EventStore['kind'];
@@ -35,7 +38,14 @@ export function eventStoreKind(url: string): EventStoreKind {
 
 function createRawStore(options: EventStoreOptions): PostgresEventStore | KurrentDbEventStore {
   return eventStoreKind(options.url) === 'postgres'
-    ? new PostgresEventStore({ url: options.url, schema: options.schema, pool: options.pool, logger: options.logger })
+    ? new PostgresEventStore({
+        url: options.url,
+        schema: options.schema,
+        pool: options.pool,
+        logger: options.logger,
+        timeouts: options.timeouts,
+        appendTimeoutMs: options.timeouts?.appendMs,
+      })
     : new KurrentDbEventStore({ url: options.url, logger: options.logger });
 }
 

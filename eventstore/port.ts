@@ -114,3 +114,21 @@ export class DuplicateEventError extends Error {
     this.name = 'DuplicateEventError';
   }
 }
+
+/**
+ * The store could not take or serve the call in time: unreachable, connection lost, no pooled
+ * connection free, or a timeout. Retrying later is safe (event ids are deterministic). An append
+ * that timed out on the client side may still have committed; its retry is then a no-op.
+ */
+export class StoreUnavailableError extends Error {
+  constructor(
+    readonly operation: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `Event store unavailable (${operation}): ${(options?.cause as Error | undefined)?.message ?? 'no answer'}`,
+      options,
+    );
+    this.name = 'StoreUnavailableError';
+  }
+}

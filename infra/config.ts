@@ -75,6 +75,13 @@ export const ConfigSchema = Type.Object({
     Type.String({ minLength: 1, description: 'id:base64key[,id:base64key...]; the first encrypts, all decrypt' }),
   ),
   TEMPORAL_UI_ORIGIN: Type.Optional(Url('origin of the Temporal UI allowed to call the codec endpoint')),
+
+  // PostgreSQL in operation: timeouts on every pool (0 turns one off) and the event store's horizon watch.
+  PG_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 5_000, description: 'connect, or wait for a pooled one' }),
+  PG_STATEMENT_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 10_000, description: 'statement_timeout' }),
+  PG_IDLE_IN_TRANSACTION_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 60_000 }),
+  EVENTSTORE_APPEND_TIMEOUT_MS: PositiveInt(3_000, 'client-side deadline of each event store append query'),
+  EVENTSTORE_HOLDBACK_ALERT_SECONDS: PositiveInt(60, 'alert when committed events wait this long behind a transaction'),
 });
 
 export type Config = Static<typeof ConfigSchema>;

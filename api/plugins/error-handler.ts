@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { StreamNotFoundError, WrongExpectedVersionError } from '../../eventstore/port.js';
+import { StoreUnavailableError, StreamNotFoundError, WrongExpectedVersionError } from '../../eventstore/port.js';
 import { InvalidCursorError } from '../../projections/shared/view.js';
 
 export class NotFoundError extends Error {
@@ -10,11 +10,23 @@ export class BadRequestError extends Error {
   override name = 'BadRequestError';
 }
 
+/** Seconds a client should wait after a 503 (Twilio itself goes to the number's fallback URL at once). */
+export const UNAVAILABLE_RETRY_AFTER_S = 5;
+
 /** One error handler: logs, maps typed domain errors to status codes, hides the text of 5xx. */
 export default fp(
   async (app: FastifyInstance) => {
     app.setErrorHandler((error: FastifyError, request, reply) => {
       const status = statusOf(error);
+      if (error instanceof StoreUnavailableError) {
+        // Quick and explicit, so Twilio tries the fallback URL instead of waiting out its 15 s.
+        request.log.error({ err: error }, 'event store unavailable; answered 503');
+        return reply.status(503).header('retry-after', String(UNAVAILABLE_RETRY_AFTER_S)).send({
+          error: 'Service Unavailable',
+          message: 'The event store did not answer in time; try again shortly (a retried SMS is recorded once).',
+          statusCode: 503,
+        });
+      }
       if (status >= 500) request.log.error({ err: error }, 'request failed');
       else request.log.info({ err: { type: error.name, message: error.message }, status }, 'request rejected');
       return reply.status(status).send({

@@ -1,5 +1,5 @@
 import { createEventStore } from '../../eventstore/index.js';
-import { createPool } from '../../infra/db.js';
+import { createPool, eventStoreTimeouts, pgTimeouts } from '../../infra/db.js';
 import { READ_MODELS } from '../../projections/registry.js';
 import type { ProjectorStats } from '../../projections/runtime/projector.js';
 import { startProjectors } from '../../projections/runtime/start.js';
@@ -12,8 +12,16 @@ export interface RunningProjector extends RunningRole {
 /** One projector per read model (own checkpoint, own advisory lock), sharing one pool and store. */
 export async function startProjector(ctx: RoleContext): Promise<RunningProjector> {
   const logger = ctx.logger.child({ role: 'projector' });
-  const store = createEventStore({ url: ctx.config.EVENTSTORE_URL ?? ctx.databaseUrl, logger });
-  const pool = createPool(ctx.databaseUrl, { max: READ_MODELS.length + 2, applicationName: 'sms-agent-projector' });
+  const store = createEventStore({
+    url: ctx.config.EVENTSTORE_URL ?? ctx.databaseUrl,
+    logger,
+    timeouts: eventStoreTimeouts(ctx.config),
+  });
+  const pool = createPool(ctx.databaseUrl, {
+    max: READ_MODELS.length + 2,
+    applicationName: 'sms-agent-projector',
+    timeouts: pgTimeouts(ctx.config),
+  });
   const running = startProjectors({ store, databaseUrl: ctx.databaseUrl, pool, logger });
   return {
     name: 'projector',

@@ -13,6 +13,11 @@ import { appendMode, appendSql, currentRevisionSql, existingIdsSql, type NotifyM
 
 type Queryable = Pick<pg.Pool, 'query'>;
 
+/** node-postgres takes a per-query client-side deadline that its QueryConfig type leaves out. */
+type Deadline = { query_timeout?: number };
+const bounded = <T extends pg.QueryConfig>(config: T, timeoutMs: number | undefined): T & Deadline =>
+  timeoutMs ? { ...config, query_timeout: timeoutMs } : config;
+
 /**
  * Appends in one statement. Only when that statement writes nothing (the revision check failed)
  * or hits an event id that is already stored does a second look decide between an idempotent
@@ -25,10 +30,12 @@ export async function appendEvents(
   events: NewEvent[],
   expected: ExpectedRevision,
   notify: NotifyMode,
+  /** Client-side deadline of each query (the webhook waits on it; see PostgresEventStoreOptions). */
+  timeoutMs?: number,
 ): Promise<AppendResult> {
   const ids = events.map((e) => e.id);
   if (new Set(ids).size !== ids.length) throw new TypeError(`Append to ${stream} repeats an event id`);
-  if (events.length === 0) return checkOnly(db, names, stream, expected);
+  if (events.length === 0) return checkOnly(db, names, stream, expected, timeoutMs);
 
   const mode = appendMode(expected);
   const single = events.length === 1;
@@ -43,11 +50,16 @@ export async function appendEvents(
   ];
   if (mode === 'revision') values.push(String(expected));
   try {
-    const result = await db.query<{ revision: string; transaction_id: string; position: string }>({
-      name: `es:${names.schema}:append:${mode}:${notify}:${single ? 1 : 'n'}`,
-      text: appendSql(names, mode, notify, single),
-      values,
-    });
+    const result = await db.query<{ revision: string; transaction_id: string; position: string }>(
+      bounded(
+        {
+          name: `es:${names.schema}:append:${mode}:${notify}:${single ? 1 : 'n'}`,
+          text: appendSql(names, mode, notify, single),
+          values,
+        },
+        timeoutMs,
+      ),
+    );
     // The returned rows are the appended events; the last one (highest revision) is the result.
     const row = result.rows.at(-1);
     if (row) {
@@ -60,15 +72,21 @@ export async function appendEvents(
     // An event id already stored: most often the same append retried, decided below.
     if (!isUniqueViolation(error, 'events_event_id_key')) throw error;
   }
-  return explainRejected(db, names, stream, ids, expected);
+  return explainRejected(db, names, stream, ids, expected, timeoutMs);
 }
 
-async function currentRevision(db: Queryable, names: StoreNames, stream: string): Promise<bigint | 'no_stream'> {
-  const { rows } = await db.query<{ revision: string }>({
-    name: `es:${names.schema}:current-revision`,
-    text: currentRevisionSql(names),
-    values: [stream],
-  });
+async function currentRevision(
+  db: Queryable,
+  names: StoreNames,
+  stream: string,
+  timeoutMs: number | undefined,
+): Promise<bigint | 'no_stream'> {
+  const { rows } = await db.query<{ revision: string }>(
+    bounded(
+      { name: `es:${names.schema}:current-revision`, text: currentRevisionSql(names), values: [stream] },
+      timeoutMs,
+    ),
+  );
   return rows[0] ? BigInt(rows[0].revision) : 'no_stream';
 }
 
@@ -79,8 +97,14 @@ function satisfies(expected: ExpectedRevision, actual: bigint | 'no_stream'): bo
   return actual === expected;
 }
 
-async function checkOnly(db: Queryable, names: StoreNames, stream: string, expected: ExpectedRevision) {
-  const actual = await currentRevision(db, names, stream);
+async function checkOnly(
+  db: Queryable,
+  names: StoreNames,
+  stream: string,
+  expected: ExpectedRevision,
+  timeoutMs: number | undefined,
+) {
+  const actual = await currentRevision(db, names, stream, timeoutMs);
   if (!satisfies(expected, actual)) throw new WrongExpectedVersionError(stream, expected, actual);
   return { nextExpectedRevision: actual === 'no_stream' ? -1n : actual };
 }
@@ -91,17 +115,16 @@ async function explainRejected(
   stream: string,
   ids: string[],
   expected: ExpectedRevision,
+  timeoutMs: number | undefined,
 ): Promise<AppendResult> {
-  const { rows } = await db.query<{ id: string; stream_name: string; revision: string }>({
-    name: `es:${names.schema}:existing-ids`,
-    text: existingIdsSql(names),
-    values: [ids],
-  });
+  const { rows } = await db.query<{ id: string; stream_name: string; revision: string }>(
+    bounded({ name: `es:${names.schema}:existing-ids`, text: existingIdsSql(names), values: [ids] }, timeoutMs),
+  );
   const existing = new Map(rows.map((r) => [r.id, { stream: r.stream_name, revision: BigInt(r.revision) }]));
   const decision = decideRetry(stream, ids, expected, existing);
   if (decision.kind === 'noop') return { nextExpectedRevision: decision.lastRevision };
   if (decision.kind === 'duplicate') throw new DuplicateEventError(stream, decision.eventId);
-  const actual = await currentRevision(db, names, stream);
+  const actual = await currentRevision(db, names, stream, timeoutMs);
   // The revision matched, so what failed is an id this stream already holds at another place.
   if (existing.size > 0 && satisfies(expected, actual))
     throw new DuplicateEventError(stream, existing.keys().next().value as string);

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { clientTimeoutOptions, type PgTimeouts } from '../../infra/db.js';
 import type { Logger } from '../../infra/logger.js';
 
 /**
@@ -19,6 +20,7 @@ export class Notifier {
     private readonly url: string,
     private readonly channel: string,
     private readonly logger?: Logger,
+    private readonly timeouts?: Partial<PgTimeouts>,
   ) {}
 
   /** Registers a wake-up callback; returns its removal. Connects on first use. */
@@ -39,7 +41,13 @@ export class Notifier {
 
   private connect(): void {
     if (this.closed) return;
-    const client = new pg.Client({ connectionString: this.url, application_name: 'sms-agent-eventstore-listen' });
+    const client = new pg.Client({
+      connectionString: this.url,
+      application_name: 'sms-agent-eventstore-listen',
+      // Bounded connect, keepalive; no query deadline: this session only LISTENs.
+      ...clientTimeoutOptions(this.timeouts),
+      query_timeout: undefined,
+    });
     let dropped = false;
     const drop = (error?: Error) => {
       if (dropped) return;

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { createPool } from '../../infra/db.js';
+import { createPool, type PgTimeouts } from '../../infra/db.js';
 import type { Logger } from '../../infra/logger.js';
 import {
   type AppendResult,
@@ -16,6 +16,8 @@ import {
 } from '../port.js';
 import { appendEvents } from './append.js';
 import { decodeCheckpoint, encodeCheckpoint, LOG_END, LOG_START, type LogPosition } from './checkpoint.js';
+import { orUnavailable } from './errors.js';
+import { type Holdback, readHoldback } from './horizon.js';
 import { Notifier } from './notifier.js';
 import { type EventRow, toRecordedEvent } from './rows.js';
 import { migrate, type StoreNames, storeNames } from './schema.js';
@@ -44,7 +46,16 @@ export interface PostgresEventStoreOptions {
    * after commit when appends overlap.
    */
   notify?: NotifyMode | 'auto';
+  /** Timeouts of the store's own pool and LISTEN connection (a shared `pool` keeps its own); see infra/db.ts. */
+  timeouts?: Partial<PgTimeouts>;
+  /**
+   * Client-side deadline of each append query (default 3 s). Short on purpose: the webhook waits
+   * for the append, and with the pool's connect wait it must answer well inside Twilio's 15 s.
+   */
+  appendTimeoutMs?: number;
 }
+
+export const DEFAULT_APPEND_TIMEOUT_MS = 3_000;
 
 const MAX_REVISION = 9223372036854775807n;
 
@@ -65,8 +76,9 @@ export class PostgresEventStore implements EventStore {
   constructor(private readonly options: PostgresEventStoreOptions) {
     this.names = storeNames(options.schema ?? 'public');
     this.ownsPool = options.pool === undefined;
-    this.pool = options.pool ?? createPool(options.url, { applicationName: 'sms-agent-eventstore' });
-    this.notifier = new Notifier(options.url, this.names.channel, options.logger);
+    this.pool =
+      options.pool ?? createPool(options.url, { applicationName: 'sms-agent-eventstore', timeouts: options.timeouts });
+    this.notifier = new Notifier(options.url, this.names.channel, options.logger, options.timeouts);
     this.tuning = { ...DEFAULT_TUNING, ...options.subscription };
     this.notifyMode = options.notify ?? 'auto';
   }
@@ -93,7 +105,10 @@ export class PostgresEventStore implements EventStore {
     this.appendsInFlight++;
     try {
       const expected = options.expectedRevision ?? 'any';
-      const result = await appendEvents(this.pool, this.names, stream, events, expected, notify);
+      const timeoutMs = this.options.appendTimeoutMs ?? DEFAULT_APPEND_TIMEOUT_MS;
+      const result = await orUnavailable('append', () =>
+        appendEvents(this.pool, this.names, stream, events, expected, notify, timeoutMs),
+      );
       if (result.position !== undefined) {
         // This store's own subscribers need no round trip through the server.
         this.notifier.wakeAll();
@@ -130,7 +145,11 @@ export class PostgresEventStore implements EventStore {
       });
   }
 
-  async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+  readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    return orUnavailable('readStream', () => this.readStreamNow(stream, options));
+  }
+
+  private async readStreamNow(stream: string, options: ReadStreamOptions): Promise<RecordedEvent[]> {
     const direction = options.direction ?? 'forwards';
     const from = options.fromRevision ?? (direction === 'forwards' ? 0n : MAX_REVISION);
     const { rows } = await this.pool.query<EventRow>({
@@ -149,7 +168,11 @@ export class PostgresEventStore implements EventStore {
     return rows.map(toRecordedEvent);
   }
 
-  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+  readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    return orUnavailable('readAll', () => this.readAllNow(options));
+  }
+
+  private async readAllNow(options: ReadAllOptions): Promise<RecordedEvent[]> {
     const direction = options.direction ?? 'forwards';
     const from = options.from ? decodeCheckpoint(options.from) : direction === 'forwards' ? LOG_START : LOG_END;
     const prefixes = options.filter?.streamPrefixes ?? [];
@@ -166,7 +189,19 @@ export class PostgresEventStore implements EventStore {
     return rows.map(toRecordedEvent);
   }
 
-  async headCheckpoint(): Promise<Checkpoint | undefined> {
+  headCheckpoint(): Promise<Checkpoint | undefined> {
+    return orUnavailable('headCheckpoint', () => this.headCheckpointNow());
+  }
+
+  /**
+   * Committed events that subscribers cannot see yet because an older transaction is still open
+   * anywhere in the cluster (see README: the horizon), and the transaction holding them back.
+   */
+  holdback(): Promise<Holdback> {
+    return orUnavailable('holdback', () => readHoldback(this.pool, this.names));
+  }
+
+  private async headCheckpointNow(): Promise<Checkpoint | undefined> {
     const { rows } = await this.pool.query<{ transaction_id: string; position: string }>({
       name: `es:${this.names.schema}:head`,
       text: headSql(this.names),

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { Logger } from '../../infra/logger.js';
 import type { EventFilter, RecordedEvent, Subscription } from '../port.js';
 import { decodeCheckpoint, type LogPosition } from './checkpoint.js';
-import { isConnectionError } from './errors.js';
+import { isUnavailableError } from './errors.js';
 import type { Notifier } from './notifier.js';
 import { type EventRow, toRecordedEvent } from './rows.js';
 import type { StoreNames } from './schema.js';
@@ -125,7 +125,8 @@ export class PgSubscription implements Subscription {
           failures = 0;
         } catch (error) {
           if (this.closed) return;
-          if (!isConnectionError(error)) throw error;
+          // A timed-out poll (busy server, lost network) is retried like a lost connection.
+          if (!isUnavailableError(error)) throw error;
           const log = this.deps.logger;
           if (failures === 0) log?.warn({ err: error }, 'event store subscription lost its connection; retrying');
           else log?.debug({ err: error }, 'event store subscription still without a connection; retrying');

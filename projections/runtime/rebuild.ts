@@ -66,7 +66,12 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
 
   const lock = new AdvisoryLock(options.databaseUrl, `sms-agent rebuild ${live}`);
   if (!(await lock.tryAcquire())) throw new Error(`Another rebuild of schema ${live} is running`);
-  const pool = createPool(options.databaseUrl, { max: rebuilt.length + 1, applicationName: 'sms-agent rebuild' });
+  // No statement timeout: the swap copies and drops whole tables in single statements.
+  const pool = createPool(options.databaseUrl, {
+    max: rebuilt.length + 1,
+    applicationName: 'sms-agent rebuild',
+    timeouts: { statementMs: 0 },
+  });
   try {
     await migrateReadModels(options.databaseUrl, { schema: live, logger: log });
     await migrateReadModels(options.databaseUrl, { schema: target, logger: log });
