@@ -9,6 +9,7 @@ import type { Logger } from '../infra/logger.js';
 import adminAuth from './plugins/admin-auth.js';
 import errorHandler from './plugins/error-handler.js';
 import eventStore from './plugins/event-store.js';
+import horizonWatch from './plugins/horizon-watch.js';
 import metrics from './plugins/metrics.js';
 import postgres from './plugins/postgres.js';
 import readiness from './plugins/readiness.js';
@@ -44,6 +45,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(temporal, { client: deps.temporal });
   await app.register(eventStore, { store: deps.store });
   await app.register(metrics);
+  await app.register(horizonWatch, { config: deps.config, logger: deps.logger });
   await app.register(formBody);
   await app.register(twilioSignature, twilioSignatureOptions(deps.config));
   await app.register(adminAuth, { token: deps.config.ADMIN_API_TOKEN });
