@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { ident, literal } from '../shared/sql.js';
-import { projectionTx } from './projection-tx.js';
+import { pipelined, projectionTx } from './projection-tx.js';
 import type { ProjectionEvent, ReadModel } from './types.js';
 
 /**
@@ -74,16 +74,17 @@ export async function applyInTransaction(
   if (stored.checkpoint !== expected) throw new CheckpointMovedError(model.name, expected, stored.checkpoint);
   const tx = projectionTx(client);
   await model.apply(tx, events);
-  const writes = [advanceSql(model, expected, last, events.length), tx.flushSql()].filter((s) => s !== '').join(';\n');
+  // The handler's writes carry their values as bound parameters, so no text can end a quote early.
+  const writes = [advanceSql(model, expected, last, events.length), ...tx.takeWrites()];
   try {
     if (hooks.afterApply) {
       // Tests: the writes have run, nothing has committed; the hook may "crash" here.
-      await client.query(writes);
+      await pipelined(client, writes);
       await hooks.afterApply(events);
       if (statements.commit) await client.query(statements.commit);
     } else {
-      // The checkpoint, the handler's writes and COMMIT: one round trip.
-      await client.query(statements.commit ? `${writes};\n${statements.commit}` : writes);
+      // The checkpoint, the handler's writes and COMMIT: one round trip (pipelined).
+      await pipelined(client, statements.commit ? [...writes, statements.commit] : writes);
     }
   } catch (error) {
     if ((error as { code?: string }).code === CHECKPOINT_MOVED) {

@@ -1,37 +1,52 @@
 import type pg from 'pg';
 import type { ProjectionTx } from './types.js';
 
-/**
- * A dollar-quoted string constant: nothing inside needs escaping, so a large JSON payload costs
- * one scan for the tag instead of a character-by-character copy (pg.escapeLiteral).
- */
-export function dollarQuote(text: string): string {
-  let tag = 'v';
-  for (let i = 0; text.includes(`$${tag}$`); i++) tag = `v${i}`;
-  return `$${tag}$${text}$${tag}$`;
+/** A deferred value as it is bound: NULL, strings as they are, anything else as its JSON text. */
+const asParameter = (value: unknown): string | null =>
+  value === null || value === undefined ? null : typeof value === 'string' ? value : JSON.stringify(value);
+
+/** A handler's view of the batch transaction; `takeWrites` hands over the queued writes, in order. */
+export interface BatchTx extends ProjectionTx {
+  takeWrites(): pg.QueryConfig[];
 }
 
-/** `$n` placeholders replaced by literals: NULL, strings as they are, anything else as JSON text. */
-export function inlineParameters(text: string, values: readonly unknown[] = []): string {
-  return text.replace(/\$(\d+)/g, (_, n: string) => {
-    const value = values[Number(n) - 1];
-    if (value === null || value === undefined) return 'NULL';
-    return dollarQuote(typeof value === 'string' ? value : JSON.stringify(value));
-  });
-}
-
-/** A handler's view of the batch transaction; `flushSql` is the queued writes as one SQL string. */
-export function projectionTx(client: pg.ClientBase): ProjectionTx & { flushSql(): string } {
-  const deferred: string[] = [];
+export function projectionTx(client: pg.ClientBase): BatchTx {
+  let deferred: pg.QueryConfig[] = [];
   return {
     query: (text: string | pg.QueryConfig, values?: unknown[]) => client.query(text as string, values),
-    defer(text, values) {
-      deferred.push(inlineParameters(text, values));
+    defer(text, values = []) {
+      deferred.push({ text, values: values.map(asParameter) });
     },
-    flushSql() {
-      const sql = deferred.join(';\n');
-      deferred.length = 0;
-      return sql;
+    takeWrites() {
+      const writes = deferred;
+      deferred = [];
+      return writes;
     },
-  } as ProjectionTx & { flushSql(): string };
+  } as BatchTx;
+}
+
+/**
+ * Runs the queries in order in one round trip: node-postgres's pipeline mode writes them all
+ * before reading any answer, each with its own Sync. Resolves with their results, or rejects with
+ * the first error once every answer is in. Inside a transaction an error aborts it, so the
+ * queries after it fail too and a trailing COMMIT rolls back.
+ */
+export async function pipelined(
+  client: pg.ClientBase,
+  queries: readonly (string | pg.QueryConfig)[],
+): Promise<pg.QueryResult[]> {
+  // node-postgres (>= 8.23) reads `pipeline` each time it sends; it is a constructor option, so
+  // this pooled client is switched for these queries only, and back once all have answered.
+  const mode = client as unknown as { pipeline: boolean };
+  const before = mode.pipeline;
+  mode.pipeline = true;
+  let settled: PromiseSettledResult<pg.QueryResult>[];
+  try {
+    settled = await Promise.allSettled(queries.map((q) => client.query(q as pg.QueryConfig)));
+  } finally {
+    mode.pipeline = before;
+  }
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<pg.QueryResult>).value);
 }

@@ -8,7 +8,7 @@ import type { Queryable } from '../shared/sql.js';
  * as COMMIT, so a batch costs a few round trips whatever the handler writes.
  */
 export interface ProjectionTx extends Queryable {
-  /** Parameters are inlined as literals: strings as they are, anything else as JSON text. */
+  /** Parameters are bound: null as NULL, strings as they are, anything else as its JSON text. */
   defer(text: string, values?: unknown[]): void;
 }
 

@@ -12,7 +12,7 @@ import { READ_MODELS } from '../../../projections/registry.js';
 import { applyBatch } from '../../../projections/runtime/apply-batch.js';
 import { ensureCheckpointRow, readCheckpoint } from '../../../projections/runtime/checkpoints.js';
 import { toProjectionEvent } from '../../../projections/runtime/events.js';
-import { projectionTx } from '../../../projections/runtime/projection-tx.js';
+import { pipelined, projectionTx } from '../../../projections/runtime/projection-tx.js';
 import type { ProjectionEvent, ReadModel } from '../../../projections/runtime/types.js';
 import { qualified, READ_MODEL_SCHEMA } from '../../../projections/shared/sql.js';
 import { createTestDatabase } from '../../support/database.js';
@@ -138,8 +138,7 @@ export async function applyAgain(pool: Pool, model: ReadModel, events: readonly 
     await client.query(`SET LOCAL search_path TO ${SCHEMA}`);
     const tx = projectionTx(client);
     await model.apply(tx, handledBy(model, events));
-    const writes = tx.flushSql();
-    if (writes) await client.query(writes);
+    await pipelined(client, tx.takeWrites());
     await client.query('COMMIT');
   } finally {
     client.release();
