@@ -1,8 +1,11 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { defaultPayloadConverter, METADATA_ENCODING_KEY, type Payload } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AesGcmPayloadCodec, ENCRYPTED_ENCODING, parsePayloadKeys } from '../../infra/payload-codec.js';
+import { findTemporalCli } from '../../infra/temporal-dev-server.js';
 import { useSmsStack } from '../support/sms-stack.js';
 import { nextPhone, textAndWait } from '../workflows/helpers.js';
 
@@ -96,6 +99,55 @@ describe('encrypted Temporal payloads', () => {
       };
       expect(payloads).toHaveLength(1);
       expect(defaultPayloadConverter.fromPayload(fromJson(payloads[0]!))).toMatchObject({ from, body });
+    });
+  });
+
+  describe('the Temporal CLI as a codec client', () => {
+    const cli = findTemporalCli(process.env.TEMPORAL_CLI_PATH).path;
+    const show = (sid: string, auth?: string, timeout = '30s') =>
+      promisify(execFile)(cli ?? 'temporal', [
+        'workflow',
+        'show',
+        '--workflow-id',
+        `sms-${sid}`,
+        '--address',
+        inject('temporalAddress'),
+        '--output',
+        'json',
+        '--command-timeout',
+        timeout,
+        '--codec-endpoint',
+        `${stack.apiUrl}/api/temporal-codec`,
+        ...(auth ? ['--codec-auth', auth] : []),
+      ]);
+
+    /** The workflow input as the CLI printed it (protobuf JSON: bytes in base64). */
+    const inputOf = (stdout: string) => {
+      const shown = JSON.parse(stdout) as {
+        events: {
+          workflowExecutionStartedEventAttributes?: {
+            input: { payloads: { metadata: Record<string, string>; data: string }[] };
+          };
+        }[];
+      };
+      const payload = shown.events[0]?.workflowExecutionStartedEventAttributes?.input.payloads[0];
+      if (!payload) throw new Error(`no input in: ${stdout.slice(0, 200)}`);
+      return fromJson(payload);
+    };
+
+    it.skipIf(!cli)('decodes a history through the endpoint with the admin token, and not without', async () => {
+      const from = nextPhone();
+      const { sid } = await textAndWait(stack, from, 'How tall is Triglav?');
+      const decoded = inputOf((await show(sid, `Bearer ${stack.config.ADMIN_API_TOKEN}`)).stdout);
+      expect(defaultPayloadConverter.fromPayload(decoded)).toMatchObject({ from, body: 'How tall is Triglav?' });
+
+      // Without the token the endpoint answers 401 and the CLI, which retries it, gives up without the input
+      const refused = await show(sid, undefined, '3s').then(
+        (r) => ({ exitCode: 0, stdout: r.stdout }),
+        (error: { code?: number; stdout?: string }) => ({ exitCode: error.code, stdout: String(error.stdout ?? '') }),
+      );
+      expect(refused.exitCode).not.toBe(0);
+      expect(refused.stdout).not.toContain(b64(decoded.data));
     });
   });
 
