@@ -1,6 +1,5 @@
 import OpenAI from 'openai';
 import type { Config } from '../infra/config.js';
-import { aiRejected, retryAfter } from './errors.js';
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
@@ -12,13 +11,33 @@ export interface Completion {
   text: string;
   promptTokens: number;
   completionTokens: number;
-  fallbackUsed: boolean;
 }
 
+/**
+ * What a failed call means for the next attempt:
+ * - `rate_limited`: come back after `retryAfterMs` (a 429 with Retry-After);
+ * - `rejected`: a bad key or a forbidden request, which no model and no retry can fix;
+ * - `model_rejected`: this model refused the request (400, 404 unknown model, 422); another may not;
+ * - `transient`: 5xx, timeouts, network errors: try again.
+ */
+export type AiErrorKind = 'rate_limited' | 'rejected' | 'model_rejected' | 'transient';
+
+export class AiCallError extends Error {
+  constructor(
+    readonly kind: AiErrorKind,
+    message: string,
+    readonly retryAfterMs?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'AiCallError';
+  }
+}
+
+/** One paid call to one model. Retries and the fallback model are the AI activity's business. */
 export interface AiClient {
   complete(request: {
     model: string;
-    fallbackModel: string;
     messages: ChatMessage[];
     maxTokens: number;
     signal?: AbortSignal;
@@ -34,58 +53,42 @@ export function createAiClient(config: Config): AiClient {
     // Temporal owns retries, with backoff and Retry-After, so the SDK must not retry on its own.
     maxRetries: 0,
   });
-
-  async function call(model: string, messages: ChatMessage[], maxTokens: number, signal?: AbortSignal) {
-    const response = await openai.chat.completions.create({ model, messages, max_tokens: maxTokens }, { signal });
-    const text = response.choices[0]?.message?.content?.trim() ?? '';
-    if (!text) throw new Error(`model ${model} returned an empty answer`);
-    return {
-      model: response.model || model,
-      text,
-      promptTokens: response.usage?.prompt_tokens ?? 0,
-      completionTokens: response.usage?.completion_tokens ?? 0,
-    };
-  }
-
   return {
-    async complete({ model, fallbackModel, messages, maxTokens, signal }) {
+    async complete({ model, messages, maxTokens, signal }) {
+      let response: OpenAI.Chat.Completions.ChatCompletion;
       try {
-        return { ...(await call(model, messages, maxTokens, signal)), fallbackUsed: false };
-      } catch (first) {
-        const error = classify(first);
-        if (error.kind !== 'try_fallback' || fallbackModel === model) throw error.failure;
-        try {
-          return { ...(await call(fallbackModel, messages, maxTokens, signal)), fallbackUsed: true };
-        } catch (second) {
-          throw classify(second).failure;
-        }
+        response = await openai.chat.completions.create({ model, messages, max_tokens: maxTokens }, { signal });
+      } catch (error) {
+        throw classify(error, model);
       }
+      const text = response.choices[0]?.message?.content?.trim() ?? '';
+      if (!text) throw new AiCallError('transient', `model ${model} returned an empty answer`);
+      return {
+        model: response.model || model,
+        text,
+        promptTokens: response.usage?.prompt_tokens ?? 0,
+        completionTokens: response.usage?.completion_tokens ?? 0,
+      };
     },
   };
 }
 
-/** What an AI error means for the next step: wait for Retry-After, give up, or try the fallback model. */
-function classify(error: unknown): { kind: 'rate_limited' | 'rejected' | 'try_fallback'; failure: Error } {
-  if (error instanceof OpenAI.APIError) {
-    const status = error.status ?? 0;
+function classify(error: unknown, model: string): AiCallError {
+  if (error instanceof OpenAI.APIError && error.status !== undefined) {
+    const { status } = error;
+    const message = `AI request to ${model} failed (${status}): ${error.message}`;
     if (status === 429) {
       const seconds = Number(error.headers?.get?.('retry-after') ?? 1);
-      return {
-        kind: 'rate_limited',
-        failure: retryAfter(
-          'AiRateLimited',
-          `AI rate limited: ${error.message}`,
-          (Number.isFinite(seconds) ? seconds : 1) * 1000,
-        ),
-      };
+      return new AiCallError('rate_limited', message, (Number.isFinite(seconds) ? seconds : 1) * 1000, {
+        cause: error,
+      });
     }
-    // A bad key or a forbidden request: no model and no retry can fix it.
-    if (status === 401 || status === 403)
-      return { kind: 'rejected', failure: aiRejected(`AI request rejected (${status}): ${error.message}`, error) };
-    // 400 (e.g. a model-specific limit) and 404 (unknown model) may pass on the fallback model.
+    if (status === 401 || status === 403) return new AiCallError('rejected', message, undefined, { cause: error });
     if (status === 400 || status === 404 || status === 422) {
-      return { kind: 'try_fallback', failure: aiRejected(`AI request rejected (${status}): ${error.message}`, error) };
+      return new AiCallError('model_rejected', message, undefined, { cause: error });
     }
+    return new AiCallError('transient', message, undefined, { cause: error });
   }
-  return { kind: 'try_fallback', failure: error instanceof Error ? error : new Error(String(error)) };
+  const cause = error instanceof Error ? error : new Error(String(error));
+  return new AiCallError('transient', `AI request to ${model} failed: ${cause.message}`, undefined, { cause });
 }

@@ -24,8 +24,11 @@ export async function recordSmsReceived(store: EventStore, input: SmsTaskInput, 
 const smsReceivedData = (input: SmsTaskInput): SmsTaskInput => ({
   messageSid: input.messageSid,
   from: input.from,
+  // Optional fields only when set: the event and the workflow input stay as they were for phones.
+  ...(input.senderKind !== undefined && input.senderKind !== 'phone' && { senderKind: input.senderKind }),
   to: input.to,
   body: input.body,
+  ...(input.bodyTruncatedFrom !== undefined && { bodyTruncatedFrom: input.bodyTruncatedFrom }),
   numMedia: input.numMedia,
   provider: input.provider,
   receivedAt: input.receivedAt,

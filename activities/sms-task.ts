@@ -1,8 +1,9 @@
 import { activityInfo, Context, heartbeat } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import { approxCharsFor, systemPrompt } from '../domain/classifier/prompts.js';
 import { type Classification, classify } from '../domain/classifier/rules.js';
 import { smsStream, userStream } from '../domain/events/envelope.js';
-import { maskPhone } from '../domain/phone.js';
+import { maskPhone, maskPhonesIn } from '../domain/phone.js';
 import {
   HELP_TEXT,
   type Keyword,
@@ -13,16 +14,28 @@ import {
   STOP_CONFIRMATION,
 } from '../domain/sms/keywords.js';
 import { fitToBudget, measure, normalizeReply } from '../domain/sms/segments.js';
-import type { ReplyKind, TaskOutcome } from '../domain/sms-task/events.js';
+import { replyBlockedReason, type UnreplyableReason } from '../domain/sms/sender.js';
+import { afterAiFailure, modelForAttempt } from '../domain/sms-task/ai-attempts.js';
+import type {
+  ReplyIntentRecorded,
+  ReplyKind,
+  ReplySent,
+  ReplyWithheldReason,
+  TaskOutcome,
+} from '../domain/sms-task/events.js';
 import { estimateCostUsd } from '../domain/sms-task/pricing.js';
 import { conversationHistory } from '../domain/user/conversation.js';
 import type { UserEvent } from '../domain/user/events.js';
+import { decideKeywordReply } from '../domain/user/keyword-quota.js';
 import { decideUsage, type QuotaPolicy } from '../domain/user/quota.js';
 import { type UserState, userStateFrom } from '../domain/user/state.js';
-import { WrongExpectedVersionError } from '../eventstore/port.js';
+import { type RecordedEvent, WrongExpectedVersionError } from '../eventstore/port.js';
+import { fallbackModelFor, replyDestinations } from '../infra/config.js';
 import type { SmsTaskInput } from '../workflows/types.js';
 import { workflowIdFor } from '../workflows/types.js';
+import { AiCallError } from './ai-client.js';
 import type { ActivityDeps } from './deps.js';
+import { aiRejected, retryAfter } from './errors.js';
 import { appendEvents, asDomain, type Causation, findLast, readStreamOrEmpty } from './event-log.js';
 import { simulatorProvider } from './sms-provider.js';
 import { recordSmsReceived } from './sms-received.js';
@@ -31,6 +44,8 @@ export interface UserSnapshot {
   optedOut: boolean;
   tier: UserState['tier'];
   pendingMore: boolean;
+  /** Set when no reply can go to the sender (a ReplyWithheld was recorded): the task ends there. */
+  unreplyable?: UnreplyableReason;
 }
 
 export interface ReplyRequest {
@@ -46,7 +61,9 @@ export interface ReplyRequest {
 
 export type ReplyResult =
   | { status: 'sent'; providerMessageSid: string; sentUpTo: number; hasMore: boolean; segments: number }
-  | { status: 'recipient_opted_out' };
+  | { status: 'recipient_opted_out' }
+  /** Nothing sent, ReplyWithheld recorded (opted out since the task began, a destination we do not text). */
+  | { status: 'withheld'; reason: ReplyWithheldReason };
 
 export interface RateCheckResult {
   allowed: boolean;
@@ -82,12 +99,90 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
     return { state: userStateFrom(events.map(asDomain) as UserEvent[]), revision };
   }
 
+  const destinations = replyDestinations(config);
+  const keywordLimits = { perHour: config.KEYWORD_REPLIES_PER_HOUR, perDay: config.KEYWORD_REPLIES_PER_DAY };
+
+  /** Why no reply may go to this sender at all. The simulator texts nobody, so only its sender kind counts. */
+  function unreplyableReason(input: SmsTaskInput): UnreplyableReason | undefined {
+    const sender = { address: input.from, kind: input.senderKind ?? 'phone' };
+    const reason = replyBlockedReason(sender, destinations);
+    return input.provider === 'simulator' && reason === 'country_not_allowed' ? undefined : reason;
+  }
+
+  /**
+   * 'opted_out' when the sender is opted out now: read again just before sending, since a STOP
+   * can arrive while the AI thinks or while a failed task waits for ops. This task's own STOP
+   * confirmation still goes out.
+   */
+  async function optedOutSince(input: SmsTaskInput, taskEvents: RecordedEvent[]): Promise<'opted_out' | undefined> {
+    const { state } = await readUser(input.from);
+    if (!state.optedOut) return undefined;
+    return findLast(taskEvents, 'KeywordDetected')?.data.keyword === 'STOP' ? undefined : 'opted_out';
+  }
+
+  async function withhold(input: SmsTaskInput, round: number, kind: ReplyKind, reason: ReplyWithheldReason) {
+    await appendEvents(
+      store,
+      smsStream(input.messageSid),
+      [{ type: 'ReplyWithheld', step: 'reply-withheld', data: { kind, reason } }],
+      cause(input, round),
+    );
+    logger.info({ to: maskPhone(input.from), reason }, 'reply withheld');
+  }
+
+  /** Takes one unit of the sender's keyword quota, decided at a stream revision like the main quota. */
+  async function takeKeywordReply(input: SmsTaskInput, keyword: Keyword, round: number): Promise<boolean> {
+    const c = cause(input, round);
+    for (let attempt = 0; ; attempt++) {
+      const { state, revision } = await readUser(input.from);
+      const decision = decideKeywordReply(state, {
+        messageSid: input.messageSid,
+        keyword,
+        now: c.now,
+        limits: keywordLimits,
+      });
+      if (!decision.allowed) return false;
+      if (decision.alreadyDecided) return true;
+      try {
+        await appendEvents(
+          store,
+          userStream(input.from),
+          decision.events.map((e) => ({ ...e, step: 'keyword-reply' })),
+          { ...c, causationId: workflowIdFor(input.messageSid) },
+          revision,
+        );
+        return true;
+      } catch (error) {
+        if (!(error instanceof WrongExpectedVersionError) || attempt >= 20) throw error;
+      }
+    }
+  }
+
+  async function recordSent(
+    input: SmsTaskInput,
+    c: Causation,
+    planned: ReplyIntentRecorded['data'],
+    providerMessageSid: string,
+    provider: 'twilio' | 'simulator',
+  ): Promise<ReplyResult> {
+    const measured = measure(planned.body);
+    const data = { ...planned, providerMessageSid, provider, segments: measured.segments, encoding: measured.encoding };
+    await appendEvents(store, smsStream(input.messageSid), [{ type: 'ReplySent', step: 'reply', data }], c);
+    return sentResult(data, planned.body.length);
+  }
+
   return {
     /** SmsReceived on the task stream; on first contact UserRegistered on the user stream. */
     async recordReceived(input: SmsTaskInput): Promise<UserSnapshot> {
       const c = cause(input, 0);
       // Usually the webhook appended it already (same id): then a no-op.
       await recordSmsReceived(store, input, c.now);
+      // Nothing is spent on a sender no reply can reach: no user, no AI call.
+      const unreplyable = unreplyableReason(input);
+      if (unreplyable) {
+        await withhold(input, 0, 'answer', unreplyable);
+        return { optedOut: false, tier: 'free', pendingMore: false, unreplyable };
+      }
       let user = await readUser(input.from);
       if (!user.state.registered) {
         try {
@@ -133,6 +228,16 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
       const userCause = { ...c, causationId: workflowIdFor(input.messageSid) };
       const onUser = (draft: Parameters<typeof appendEvents>[2][number]) =>
         appendEvents(store, userStream(input.from), [draft], userCause);
+      // STOP is always honoured and confirmed once per opt-out; the other answers are metered.
+      if (keyword !== 'STOP' && !(await takeKeywordReply(input, keyword, round))) {
+        if (keyword === 'START') {
+          await onUser({ type: 'UserOptedIn', step: 'opt-in', data: { messageSid: input.messageSid } });
+        } else if (keyword === 'RESET') {
+          await onUser({ type: 'ConversationReset', step: 'reset', data: { messageSid: input.messageSid } });
+        }
+        await withhold(input, round, 'keyword', 'keyword_limit');
+        return { text: undefined, kind: 'keyword' as const, withheld: 'keyword_limit' as const };
+      }
       switch (keyword) {
         case 'STOP':
           await onUser({
@@ -246,19 +351,37 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
         ...conversationHistory(state, config.CONVERSATION_TURNS),
         { role: 'user' as const, content: input.body },
       ];
+      const attempt = inActivity() ? activityInfo().attempt : 1;
+      const maxCalls = config.AI_MAX_CALLS_PER_SMS;
+      // A worker that died during the last allowed call leaves an attempt past the budget.
+      if (attempt > maxCalls) {
+        throw aiGaveUp(`no AI call left: ${maxCalls} per SMS and round were made (AI_MAX_CALLS_PER_SMS)`);
+      }
+      const fallback = fallbackModelFor(config, classification.model);
+      const { model, fallbackUsed } = modelForAttempt(attempt, classification.model, fallback);
       const started = performance.now();
       // Long calls heartbeat, so a dead worker is noticed in seconds, not at the call's timeout.
       const beat = setInterval(() => heartbeat(), 5_000);
       let completion: Awaited<ReturnType<typeof deps.ai.complete>>;
       try {
         completion = await deps.ai.complete({
-          model: classification.model,
-          fallbackModel: config.OPENAI_FALLBACK_MODEL,
+          model,
           messages,
           // Generous: the prompt states the budget and fitToBudget enforces it; tokens only cap runaway answers.
           maxTokens: Math.ceil(budget.approxChars / 2) + 200,
           signal: inActivity() ? Context.current().cancellationSignal : undefined,
         });
+      } catch (error) {
+        if (!(error instanceof AiCallError)) throw error;
+        const next = afterAiFailure({ kind: error.kind, attempt, maxCalls, hasFallback: fallback !== undefined });
+        if (next === 'give_up') {
+          throw error.kind === 'rejected'
+            ? aiRejected(error.message, error)
+            : aiGaveUp(`${error.message} (paid call ${attempt} of ${maxCalls})`, error);
+        }
+        if (error.kind === 'rate_limited')
+          throw retryAfter('AiRateLimited', error.message, error.retryAfterMs ?? 1_000);
+        throw error;
       } finally {
         clearInterval(beat);
       }
@@ -272,7 +395,7 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
             step: 'ai',
             data: {
               model: completion.model,
-              fallbackUsed: completion.fallbackUsed,
+              fallbackUsed,
               text,
               promptTokens: completion.promptTokens,
               completionTokens: completion.completionTokens,
@@ -287,42 +410,51 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
     },
 
     /**
-     * Sends at most one reply per task. Twilio's send is not idempotent, so the stream is checked
-     * for ReplySent first; the reply is cut to the segment budget here, not trusted to the model.
+     * Sends at most one reply per task. Twilio's send is not idempotent, so the intent to send is
+     * recorded first: an attempt that finds an intent without its ReplySent (a worker died between
+     * Twilio's answer and the append, whatever the attempt number or retry round) asks Twilio
+     * whether the message went out before sending it. A failed look-up fails the attempt (retried),
+     * never reads as "not sent". Opt-out and the destination are checked just before sending.
      */
     async sendReply(request: ReplyRequest): Promise<ReplyResult> {
-      const { input, kind, text, round } = request;
+      const { input, kind, round } = request;
       const stream = smsStream(input.messageSid);
       const events = (await readStreamOrEmpty(store, stream)).events;
       const sent = findLast(events, 'ReplySent');
-      if (sent) {
-        return {
-          status: 'sent',
-          providerMessageSid: sent.data.providerMessageSid,
-          sentUpTo: sent.data.sentUpTo ?? text.length,
-          hasMore: sent.data.hasMore,
-          segments: sent.data.segments,
-        };
-      }
-      const budgeted = kind === 'answer' || kind === 'continuation';
-      const fitted = budgeted
-        ? fitToBudget(text, { fromOffset: request.fromOffset ?? 0, maxSegments: config.REPLY_MAX_SEGMENTS })
-        : { part: text, nextOffset: text.length, hasMore: false };
+      if (sent) return sentResult(sent.data, request.text.length);
       // A simulated conversation is answered in the simulator even when Twilio is configured:
       // its sender is a made-up number that must never get a real SMS.
       const provider = input.provider === 'simulator' ? simulator : deps.sms;
-      // Twilio's send is not idempotent: a worker that died between Twilio's answer and the
-      // ReplySent append leaves a sent message with no event. A retried attempt asks first.
-      const already =
-        inActivity() && activityInfo().attempt > 1 && provider.findSent
-          ? await provider
-              .findSent({ to: input.from, body: fitted.part, since: new Date(Date.now() - 15 * 60_000) })
-              .catch(() => undefined)
-          : undefined;
-      const result: Awaited<ReturnType<typeof provider.send>> = already
-        ? { status: 'sent', providerMessageSid: already, provider: provider.name }
-        : await provider.send({ to: input.from, body: fitted.part, taskMessageSid: input.messageSid });
       const c = cause(input, round);
+      const intent = findLast(events, 'ReplyIntentRecorded');
+      if (intent && provider.findSent) {
+        const since = new Date(Date.parse(intent.metadata.occurredAt) - RECONCILE_SLACK_MS);
+        const already = await provider.findSent({ to: intent.data.to, body: intent.data.body, since });
+        if (already) return recordSent(input, c, intent.data, already, provider.name);
+      }
+      const withheld = unreplyableReason(input) ?? (await optedOutSince(input, events));
+      if (withheld) {
+        await withhold(input, round, kind, withheld);
+        return { status: 'withheld', reason: withheld };
+      }
+      let planned = intent?.data;
+      if (!planned) {
+        const budgeted = kind === 'answer' || kind === 'continuation';
+        const fitted = budgeted
+          ? fitToBudget(request.text, { fromOffset: request.fromOffset ?? 0, maxSegments: config.REPLY_MAX_SEGMENTS })
+          : { part: request.text, nextOffset: request.text.length, hasMore: false };
+        planned = {
+          kind,
+          to: input.from,
+          body: fitted.part,
+          provider: provider.name,
+          sentUpTo: budgeted ? fitted.nextOffset : undefined,
+          hasMore: fitted.hasMore,
+          continuesMessageSid: request.continuesMessageSid,
+        };
+        await appendEvents(store, stream, [{ type: 'ReplyIntentRecorded', step: 'reply-intent', data: planned }], c);
+      }
+      const result = await provider.send({ to: planned.to, body: planned.body, taskMessageSid: input.messageSid });
       if (result.status === 'recipient_opted_out') {
         // Twilio 21610: the person opted out at the carrier; respect it everywhere.
         await appendEvents(
@@ -337,40 +469,11 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
           ],
           { ...c, causationId: workflowIdFor(input.messageSid) },
         );
-        logger.info({ to: maskPhone(input.from) }, 'recipient opted out at the carrier; no reply sent');
+        // Closes the intent: the record says why this reply never went out.
+        await withhold(input, round, kind, 'opted_out');
         return { status: 'recipient_opted_out' };
       }
-      const measured = measure(fitted.part);
-      await appendEvents(
-        store,
-        stream,
-        [
-          {
-            type: 'ReplySent',
-            step: 'reply',
-            data: {
-              kind,
-              to: input.from,
-              body: fitted.part,
-              providerMessageSid: result.providerMessageSid,
-              provider: result.provider,
-              segments: measured.segments,
-              encoding: measured.encoding,
-              sentUpTo: budgeted ? fitted.nextOffset : undefined,
-              hasMore: fitted.hasMore,
-              continuesMessageSid: request.continuesMessageSid,
-            },
-          },
-        ],
-        c,
-      );
-      return {
-        status: 'sent',
-        providerMessageSid: result.providerMessageSid,
-        sentUpTo: fitted.nextOffset,
-        hasMore: fitted.hasMore,
-        segments: measured.segments,
-      };
+      return recordSent(input, c, planned, result.providerMessageSid, result.provider);
     },
 
     /** Conversation memory and MORE bookkeeping on the user stream, after an answer went out. */
@@ -435,7 +538,8 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
             data: {
               step: params.step,
               errorType: params.errorType,
-              errorMessage: params.errorMessage.slice(0, 2000),
+              // Error texts quote requests and addresses: no phone number goes into the log in clear.
+              errorMessage: maskPhonesIn(params.errorMessage).slice(0, 2000),
               attempts: params.attempts,
               round,
             },
@@ -460,13 +564,29 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
       const workflowId = workflowIdFor(input.messageSid);
       await deps.alerts.send({
         title: `SMS task ${workflowId} needs attention`,
-        text: `Step "${params.step}" failed for good: ${params.errorMessage.slice(0, 500)}. Send the workflow a "retry" signal (Temporal UI) once the cause is fixed.`,
+        text: `Step "${params.step}" failed for good: ${maskPhonesIn(params.errorMessage).slice(0, 500)}. Send the workflow a "retry" signal (Temporal UI) once the cause is fixed.`,
         workflowId,
-        fields: { from: maskPhone(input.from), round: String(params.round) },
+        round: params.round,
+        fields: { from: maskPhone(input.from), round: String(params.round), step: params.step },
       });
     },
   };
 }
+
+/** How far before the recorded intent a provider's message may be dated and still be this reply (clock skew). */
+const RECONCILE_SLACK_MS = 60_000;
+
+const sentResult = (data: ReplySent['data'], fullLength: number): ReplyResult => ({
+  status: 'sent',
+  providerMessageSid: data.providerMessageSid,
+  sentUpTo: data.sentUpTo ?? fullLength,
+  hasMore: data.hasMore,
+  segments: data.segments,
+});
+
+/** The AI step gave up for this round: the task waits for ops (TaskFailed, alert, retry signal). */
+const aiGaveUp = (message: string, cause?: Error) =>
+  ApplicationFailure.create({ type: 'AiCallsExhausted', message, nonRetryable: true, cause });
 
 function inActivity(): boolean {
   try {

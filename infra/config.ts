@@ -4,7 +4,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseDotenv } from 'dotenv';
 import { destinationsOf, parseReplyDestinations, type ReplyDestinations } from '../domain/sms/sender.js';
-import { AI_CALL_MARGIN_MS, AI_CALL_TIMEOUT_MS } from '../workflows/policies.js';
+import { AI_CALL, AI_CALL_MARGIN_MS, AI_CALL_TIMEOUT_MS } from '../workflows/policies.js';
 
 const Url = (description: string) => Type.String({ pattern: '^[a-z][a-z0-9+.-]*://\\S+$', description });
 const PositiveInt = (def: number, description: string) => Type.Integer({ minimum: 1, default: def, description });
@@ -68,7 +68,13 @@ export const ConfigSchema = Type.Object({
   ),
   KEYWORD_REPLIES_PER_HOUR: PositiveInt(5, 'HELP/START/MORE/RESET answers per sender per hour'),
   KEYWORD_REPLIES_PER_DAY: PositiveInt(20, 'HELP/START/MORE/RESET answers per sender per day'),
-  AI_MAX_CALLS_PER_SMS: PositiveInt(3, 'paid AI calls per SMS and retry round, fallback included'),
+  AI_MAX_CALLS_PER_SMS: Type.Integer({
+    minimum: 1,
+    // One call per attempt: more calls than the AI step's retry policy has attempts cannot happen.
+    maximum: AI_CALL.retry.maximumAttempts,
+    default: 3,
+    description: 'paid AI calls per SMS and retry round, fallback included',
+  }),
 
   // Encrypted Temporal payloads (infra/payload-codec.ts, infra/temporal-data-converter.ts).
   TEMPORAL_PAYLOAD_KEYS: Type.Optional(

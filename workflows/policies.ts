@@ -26,9 +26,16 @@ export const EVENT_STEP = {
   },
 } as const satisfies LocalActivityOptions;
 
-/** The AI call: slow, heartbeating, retried with backoff; 429s come back after Retry-After. */
+/** The AI activity's start-to-close timeout; OPENAI_TIMEOUT_MS must end its call this much sooner. */
+export const AI_CALL_TIMEOUT_MS = 120_000;
+export const AI_CALL_MARGIN_MS = 10_000;
+
+/**
+ * The AI call: slow, heartbeating, retried with backoff; 429s come back after Retry-After. Each
+ * attempt makes one paid call at most, so the attempt number counts the calls (AI_MAX_CALLS_PER_SMS).
+ */
 export const AI_CALL = {
-  startToCloseTimeout: '2 minutes',
+  startToCloseTimeout: AI_CALL_TIMEOUT_MS,
   heartbeatTimeout: '20 seconds',
   retry: {
     initialInterval: '1 second',

@@ -12,6 +12,7 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import type { ReplyResult } from '../activities/sms-task.js';
 import { detectKeyword } from '../domain/sms/keywords.js';
 import { AI_CALL, ALERT, EVENT_STEP, RETRY_WINDOW, SEND_SMS } from './policies.js';
 import type {
@@ -123,6 +124,7 @@ async function processOnce(
   };
   step('received');
   const user = await events.recordReceived(input);
+  if (user.unreplyable) return 'unreplyable';
 
   const keyword = detectKeyword(input.body, { optedOut: user.optedOut });
   if (keyword) {
@@ -131,6 +133,8 @@ async function processOnce(
     // An opted-out sender gets only the START confirmation; STOP itself is confirmed once (when
     // it opts out), never again to someone already opted out.
     if (user.optedOut && keyword.keyword !== 'START') return 'opted_out';
+    // Past the sender's keyword quota: the effect stands, the answer is withheld (and recorded).
+    if (action.text === undefined) return 'keyword';
     step('reply');
     const sent = await sms.sendReply({
       input,
@@ -140,7 +144,7 @@ async function processOnce(
       continuesMessageSid: 'continuesMessageSid' in action ? action.continuesMessageSid : undefined,
       round,
     });
-    if (sent.status === 'recipient_opted_out') return 'opted_out';
+    if (sent.status !== 'sent') return withheldOutcome(sent);
     if ('continuesMessageSid' in action && action.continuesMessageSid) {
       await events.recordDelivery({
         input,
@@ -174,7 +178,7 @@ async function processOnce(
 
   step('reply');
   const sent = await sms.sendReply({ input, kind: 'answer', text: answer.text, round });
-  if (sent.status === 'recipient_opted_out') return 'opted_out';
+  if (sent.status !== 'sent') return withheldOutcome(sent);
   await events.recordDelivery({
     input,
     round,
@@ -185,4 +189,10 @@ async function processOnce(
     hasMore: sent.hasMore,
   });
   return 'answered';
+}
+
+/** The outcome of a task whose reply did not go out. */
+function withheldOutcome(result: Exclude<ReplyResult, { status: 'sent' }>): SmsTaskOutcome {
+  if (result.status === 'recipient_opted_out' || result.reason === 'opted_out') return 'opted_out';
+  return result.reason === 'keyword_limit' ? 'keyword' : 'unreplyable';
 }

@@ -2,18 +2,29 @@
 
 export interface SmsTaskInput {
   messageSid: string;
-  /** Sender, E.164. */
+  /** Sender: E.164 for a phone, else as Twilio sent it (see senderKind). */
   from: string;
+  /** Absent on SMS recorded before other senders were kept: a phone. */
+  senderKind?: 'phone' | 'short_code' | 'alphanumeric' | 'other';
   /** Our number the SMS was sent to. */
   to: string;
   body: string;
+  /** Code points the sender sent, when more than the cap were cut off. */
+  bodyTruncatedFrom?: number;
   numMedia: number;
   provider: 'twilio' | 'simulator';
   /** ISO time the webhook accepted the SMS. */
   receivedAt: string;
 }
 
-export type SmsTaskOutcome = 'answered' | 'keyword' | 'rate_limited' | 'opted_out' | 'nothing_to_continue';
+export type SmsTaskOutcome =
+  | 'answered'
+  | 'keyword'
+  | 'rate_limited'
+  | 'opted_out'
+  | 'nothing_to_continue'
+  /** No reply can go to the sender; ReplyWithheld says why. */
+  | 'unreplyable';
 
 export type SmsTaskStep = 'received' | 'keyword' | 'classify' | 'rate-check' | 'ai' | 'reply' | 'done';
 

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { recordSmsReceived } from '../../activities/sms-received.js';
-import { toE164 } from '../../domain/phone.js';
+import { inboundBody } from '../../domain/sms/inbound-body.js';
+import { possibleE164 } from '../../domain/sms/sender.js';
 import { workflowIdFor } from '../../workflows/types.js';
 import { BadRequestError } from '../plugins/error-handler.js';
 import { SimulatedSmsBody, SimulatedSmsResponse } from '../schemas/sms.js';
@@ -15,8 +16,9 @@ const simulator: FastifyPluginAsyncTypebox<{ ourNumber: string }> = async (app, 
       schema: { body: SimulatedSmsBody, response: { 202: SimulatedSmsResponse } },
     },
     async (request, reply) => {
-      const from = toE164(request.body.from);
-      if (!from) throw new BadRequestError('from is not a valid phone number');
+      const from = possibleE164(request.body.from);
+      if (!from) throw new BadRequestError('from is not a possible phone number');
+      const { body, truncatedFrom } = inboundBody(request.body.body);
       const messageSid = `SM${randomBytes(16).toString('hex')}`;
       const now = new Date();
       // Accepted once it is in the log; the inbox starter starts the workflow.
@@ -26,7 +28,8 @@ const simulator: FastifyPluginAsyncTypebox<{ ourNumber: string }> = async (app, 
           messageSid,
           from,
           to: options.ourNumber,
-          body: request.body.body,
+          body,
+          bodyTruncatedFrom: truncatedFrom,
           numMedia: 0,
           provider: 'simulator',
           receivedAt: now.toISOString(),

@@ -4,6 +4,8 @@ import { recordSmsReceived } from '../../activities/sms-received.js';
 import { currentSchemaVersion } from '../../domain/events/catalogue.js';
 import { eventId, smsStream, userStream } from '../../domain/events/envelope.js';
 import { toE164 } from '../../domain/phone.js';
+import { inboundBody } from '../../domain/sms/inbound-body.js';
+import { normalizeSender, possibleE164 } from '../../domain/sms/sender.js';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../../domain/sms-task/events.js';
 import { BadRequestError } from '../plugins/error-handler.js';
 import { InboundSmsForm, StatusCallbackForm, StatusCallbackQuery } from '../schemas/sms.js';
@@ -17,8 +19,9 @@ const smsWebhooks: FastifyPluginAsyncTypebox = async (app) => {
     { preValidation: app.verifyTwilioSignature, schema: { body: InboundSmsForm } },
     async (request, reply) => {
       const form = request.body;
-      const from = toE164(form.From);
-      if (!from) throw new BadRequestError('From is not a valid phone number');
+      // Twilio's signature says the SMS arrived: it is recorded whoever sent it and whatever it says.
+      const sender = normalizeSender(form.From);
+      const { body, truncatedFrom } = inboundBody(form.Body);
       // Our own number may be a short code; keep it as Twilio sent it when it is not E.164.
       const to = toE164(form.To) ?? form.To;
       const now = new Date();
@@ -28,9 +31,11 @@ const smsWebhooks: FastifyPluginAsyncTypebox = async (app) => {
         app.eventStore,
         {
           messageSid: form.MessageSid,
-          from,
+          from: sender.address,
+          senderKind: sender.kind,
           to,
-          body: form.Body,
+          body,
+          bodyTruncatedFrom: truncatedFrom,
           numMedia: Number(form.NumMedia ?? 0),
           provider: 'twilio',
           receivedAt: now.toISOString(),
@@ -70,7 +75,7 @@ const smsWebhooks: FastifyPluginAsyncTypebox = async (app) => {
           metadata: metadata('DeliveryStatusUpdated'),
         },
       ]);
-      const to = form.To ? toE164(form.To) : undefined;
+      const to = form.To ? possibleE164(form.To) : undefined;
       if (errorCode === String(TWILIO_OPTED_OUT) && to) {
         await app.eventStore.append(userStream(to), [
           {

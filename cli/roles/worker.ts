@@ -1,7 +1,7 @@
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createAiClient } from '../../activities/ai-client.js';
-import { createAlertSender } from '../../activities/alerts.js';
+import { createAlertSender, throttleAlerts } from '../../activities/alerts.js';
 import type { ActivityDeps } from '../../activities/deps.js';
 import { createActivities } from '../../activities/index.js';
 import { createSmsProvider } from '../../activities/sms-provider.js';
@@ -23,7 +23,7 @@ export function buildActivityDeps(config: Config, logger: Logger, store: EventSt
     store,
     sms: createSmsProvider(config),
     ai: createAiClient(config),
-    alerts: createAlertSender(config, logger),
+    alerts: throttleAlerts(createAlertSender(config, logger), { logger }),
   };
 }
 

@@ -2,10 +2,15 @@ import type { TSchema } from '@sinclair/typebox';
 import { FormatRegistry } from '@sinclair/typebox';
 import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
 import { type BroadcastEvent, broadcastEvents } from '../broadcast/events.js';
+import { codePointsAtMost, MAX_BODY_CODE_POINTS } from '../sms/inbound-body.js';
 import { type SmsTaskEvent, smsTaskEvents } from '../sms-task/events.js';
 import { type UserEvent, userEvents } from '../user/events.js';
 import type { EventDefinition, EventMetadata } from './envelope.js';
 
+if (!FormatRegistry.Has('sms-body')) {
+  // The SMS body's one measure (code points), shared with the webhooks.
+  FormatRegistry.Set('sms-body', (v) => !v.includes('\u0000') && codePointsAtMost(v, MAX_BODY_CODE_POINTS));
+}
 if (!FormatRegistry.Has('date-time')) {
   FormatRegistry.Set('date-time', (v) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(v));
 }

@@ -53,16 +53,31 @@ export const TaskOutcome = Type.Union([
   Type.Literal('rate_limited'),
   Type.Literal('opted_out'),
   Type.Literal('nothing_to_continue'),
+  /** No reply could go to the sender (a short code, a country replies may not go to, ...): see ReplyWithheld. */
+  Type.Literal('unreplyable'),
 ]);
 export type TaskOutcome = Static<typeof TaskOutcome>;
+
+export const SenderKind = Type.Union([
+  Type.Literal('phone'),
+  Type.Literal('short_code'),
+  Type.Literal('alphanumeric'),
+  Type.Literal('other'),
+]);
 
 export const SmsReceived = defineEvent(
   'SmsReceived',
   Type.Object({
     messageSid: Type.String({ minLength: 1 }),
-    from: Phone,
+    /** E.164 for a phone; a short code or alphanumeric sender id as Twilio sent it (see senderKind). */
+    from: Type.String({ minLength: 1, maxLength: 64 }),
+    /** Absent on events from before senders other than phones were kept: those are phones. */
+    senderKind: Type.Optional(SenderKind),
     to: Type.String(),
-    body: Type.String({ maxLength: 1600 }),
+    /** At most 1,600 code points, no NUL (domain/sms/inbound-body.ts). */
+    body: Type.String({ format: 'sms-body' }),
+    /** Code points the sender sent, when more than the cap were cut off. */
+    bodyTruncatedFrom: Type.Optional(Type.Integer({ minimum: 0 })),
     numMedia: Type.Integer({ minimum: 0 }),
     provider: Type.Union([Type.Literal('twilio'), Type.Literal('simulator')]),
     receivedAt: Type.String({ format: 'date-time' }),
@@ -118,6 +133,38 @@ export const ReplySent = defineEvent(
     continuesMessageSid: Type.Optional(Type.String()),
   }),
 );
+/**
+ * Recorded just before the provider is asked to send, with exactly what will be sent. A ReplyIntent
+ * without its ReplySent means a send may have happened: the next attempt, whatever its number or
+ * round, asks the provider before sending again.
+ */
+export const ReplyIntentRecorded = defineEvent(
+  'ReplyIntentRecorded',
+  Type.Object({
+    kind: ReplyKind,
+    to: Phone,
+    body: Type.String(),
+    provider: Type.Union([Type.Literal('twilio'), Type.Literal('simulator')]),
+    /** Where the part ends in the full text, and whether some is left (MORE). */
+    sentUpTo: Type.Optional(Type.Integer({ minimum: 0 })),
+    hasMore: Type.Boolean(),
+    continuesMessageSid: Type.Optional(Type.String()),
+  }),
+);
+export const ReplyWithheldReason = Type.Union([
+  Type.Literal('opted_out'),
+  Type.Literal('short_code'),
+  Type.Literal('alphanumeric_sender'),
+  Type.Literal('unrecognized_sender'),
+  Type.Literal('country_not_allowed'),
+  Type.Literal('keyword_limit'),
+]);
+export type ReplyWithheldReason = Static<typeof ReplyWithheldReason>;
+/** Why no reply went out where one would have. */
+export const ReplyWithheld = defineEvent(
+  'ReplyWithheld',
+  Type.Object({ kind: ReplyKind, reason: ReplyWithheldReason }),
+);
 export const DeliveryStatusUpdated = defineEvent(
   'DeliveryStatusUpdated',
   Type.Object({
@@ -151,7 +198,9 @@ export const smsTaskEvents = [
   TaskClassified,
   RateLimited,
   AiResponseGenerated,
+  ReplyIntentRecorded,
   ReplySent,
+  ReplyWithheld,
   DeliveryStatusUpdated,
   TaskCompleted,
   TaskFailed,
@@ -163,7 +212,9 @@ export type KeywordDetected = EventOf<typeof KeywordDetected>;
 export type TaskClassified = EventOf<typeof TaskClassified>;
 export type RateLimited = EventOf<typeof RateLimited>;
 export type AiResponseGenerated = EventOf<typeof AiResponseGenerated>;
+export type ReplyIntentRecorded = EventOf<typeof ReplyIntentRecorded>;
 export type ReplySent = EventOf<typeof ReplySent>;
+export type ReplyWithheld = EventOf<typeof ReplyWithheld>;
 export type DeliveryStatusUpdated = EventOf<typeof DeliveryStatusUpdated>;
 export type TaskCompleted = EventOf<typeof TaskCompleted>;
 export type TaskFailed = EventOf<typeof TaskFailed>;
@@ -175,7 +226,9 @@ export type SmsTaskEvent =
   | TaskClassified
   | RateLimited
   | AiResponseGenerated
+  | ReplyIntentRecorded
   | ReplySent
+  | ReplyWithheld
   | DeliveryStatusUpdated
   | TaskCompleted
   | TaskFailed

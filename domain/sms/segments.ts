@@ -94,7 +94,10 @@ export function fitToBudget(fullText: string, options: FitOptions): FittedPart {
   const fits = (slice: string, ellipsis: boolean) =>
     measure(slice.trimEnd() + (ellipsis ? ELLIPSIS : '') + moreHint).segments <= maxSegments;
   // Candidate cut points are grapheme boundaries; segment counts grow with the prefix, so binary search.
-  const bounds = graphemeBoundaries(rest, maxSegments * MAX_UNITS_PER_SEGMENT);
+  let bounds = graphemeBoundaries(rest, maxSegments * MAX_UNITS_PER_SEGMENT);
+  // One grapheme can outgrow a whole SMS (a letter under hundreds of combining marks): model output
+  // must never fail the task, so cut inside it, between code points, rather than not at all.
+  if (bounds.length === 1) bounds = codePointBoundaries(rest, maxSegments * MAX_UNITS_PER_SEGMENT);
   let lo = 0;
   let hi = bounds.length - 1;
   while (lo < hi) {
@@ -133,6 +136,18 @@ function graphemeBoundaries(text: string, maxIndex: number): number[] {
     const end = index + segment.length;
     if (end > maxIndex) break;
     bounds.push(end);
+  }
+  return bounds;
+}
+
+/** String indices between code points (never inside a surrogate pair), up to maxIndex. */
+function codePointBoundaries(text: string, maxIndex: number): number[] {
+  const bounds = [0];
+  let index = 0;
+  for (const char of text) {
+    index += char.length;
+    if (index > maxIndex) break;
+    bounds.push(index);
   }
   return bounds;
 }

@@ -28,6 +28,11 @@ export const RateLimitHit = defineEvent(
     notify: Type.Boolean(),
   }),
 );
+/** A keyword answer (HELP, START, MORE, RESET) counted against the sender's own small keyword quota. */
+export const KeywordReplyCounted = defineEvent(
+  'KeywordReplyCounted',
+  Type.Object({ messageSid: Type.String(), keyword: Type.String(), at: Type.String({ format: 'date-time' }) }),
+);
 export const UserOptedOut = defineEvent(
   'UserOptedOut',
   Type.Object({
@@ -66,6 +71,7 @@ export const userEvents = [
   UserRegistered,
   UsageRecorded,
   RateLimitHit,
+  KeywordReplyCounted,
   UserOptedOut,
   UserOptedIn,
   ConversationReset,
@@ -78,6 +84,7 @@ export const userEvents = [
 export type UserRegistered = EventOf<typeof UserRegistered>;
 export type UsageRecorded = EventOf<typeof UsageRecorded>;
 export type RateLimitHit = EventOf<typeof RateLimitHit>;
+export type KeywordReplyCounted = EventOf<typeof KeywordReplyCounted>;
 export type UserOptedOut = EventOf<typeof UserOptedOut>;
 export type UserOptedIn = EventOf<typeof UserOptedIn>;
 export type ConversationReset = EventOf<typeof ConversationReset>;
@@ -90,6 +97,7 @@ export type UserEvent =
   | UserRegistered
   | UsageRecorded
   | RateLimitHit
+  | KeywordReplyCounted
   | UserOptedOut
   | UserOptedIn
   | ConversationReset

@@ -23,6 +23,8 @@ export interface UserState {
   optedOut: boolean;
   /** Units taken since the start of the UTC month of the latest one: all any window can count. */
   usage: UsageEntry[];
+  /** Keyword answers of the last day (HELP, START, MORE, RESET), for their own quota. */
+  keywordReplies: UsageEntry[];
   /** The latest limited messages (bounded), so deciding the same message again gives the same answer. */
   rateLimitHits: RateLimitEntry[];
   /** windowStart (ISO) of the window whose limit notice was last sent, per window kind. */
@@ -42,6 +44,7 @@ export const initialUserState: UserState = {
   tier: 'free',
   optedOut: false,
   usage: [],
+  keywordReplies: [],
   rateLimitHits: [],
   lastRateLimitNotice: {},
   conversation: [],
@@ -71,6 +74,11 @@ export function evolve(state: UserState, event: UserEvent): UserState {
       const monthStart = utcMonthStart(event.data.at);
       const usage = state.usage.filter((u) => Date.parse(u.at) >= monthStart);
       return { ...state, usage: [...usage, { messageSid: event.data.messageSid, at: event.data.at }] };
+    }
+    case 'KeywordReplyCounted': {
+      const dayAgo = Date.parse(event.data.at) - 24 * 3600_000;
+      const recent = state.keywordReplies.filter((k) => Date.parse(k.at) > dayAgo);
+      return { ...state, keywordReplies: [...recent, { messageSid: event.data.messageSid, at: event.data.at }] };
     }
     case 'RateLimitHit':
       return {

@@ -38,6 +38,7 @@ describe('phone simulator without Twilio credentials', () => {
       'SmsReceived',
       'TaskClassified',
       'AiResponseGenerated',
+      'ReplyIntentRecorded',
       'ReplySent',
       'TaskCompleted',
     ]);
@@ -71,9 +72,9 @@ describe('phone simulator without Twilio credentials', () => {
     expect(stack.openai.requests).toHaveLength(0);
   });
 
-  it('given a bad phone number or a body over 1,600 characters, answers 400', async () => {
+  it('given something that is no phone number, or a body past the request limit, answers 400', async () => {
     expect((await simulate({ from: 'nope', body: 'Hi' })).status).toBe(400);
-    expect((await simulate({ from: nextPhone(), body: 'x'.repeat(1601) })).status).toBe(400);
+    expect((await simulate({ from: nextPhone(), body: 'x'.repeat(10_001) })).status).toBe(400);
   });
 
   it('the Twilio webhook is refused: with no auth token no signature can be checked', async () => {

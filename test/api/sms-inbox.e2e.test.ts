@@ -48,6 +48,7 @@ describe('SMS inbox: the webhook accepts into the event log, the inbox starter s
       'SmsReceived',
       'TaskClassified',
       'AiResponseGenerated',
+      'ReplyIntentRecorded',
       'ReplySent',
       'TaskCompleted',
     ]);

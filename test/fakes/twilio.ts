@@ -48,6 +48,8 @@ export interface TwilioKnobs {
    * drops after Twilio accepted the message or the worker dies before recording it.
    */
   loseResponseNext(n: number): void;
+  /** The next n message list look-ups answer 503 (the reconciliation before a resend cannot ask). */
+  failListNext(n: number): void;
   /**
    * Each send answers a 5xx (500 or 503, code 20500) with this probability (0..1), before any
    * message is recorded: random transient faults for soaks.
@@ -73,7 +75,8 @@ const ERROR_MESSAGES: Record<number, string> = {
   20404: 'The requested resource was not found',
   20429: 'Too Many Requests',
   20500: 'An internal server error has occurred',
-  21211: "The 'To' number is not a valid phone number.",
+  // Twilio quotes the number, as here: error texts carry personal data.
+  21211: "The 'To' number {To} is not a valid phone number.",
   21408: 'Permission to send an SMS has not been enabled for the region indicated by the "To" number',
   21602: 'Message body is required.',
   21603: "A 'From' phone number is required.",
@@ -83,9 +86,9 @@ const ERROR_MESSAGES: Record<number, string> = {
   21617: 'The concatenated message body exceeds the 1600 character limit.',
 };
 
-const twilioError = (code: number, status: number) => ({
+const twilioError = (code: number, status: number, to = '') => ({
   code,
-  message: ERROR_MESSAGES[code] ?? `Twilio error ${code}`,
+  message: (ERROR_MESSAGES[code] ?? `Twilio error ${code}`).replace('{To}', to),
   more_info: `https://www.twilio.com/docs/errors/${code}`,
   status,
 });
@@ -107,6 +110,7 @@ export async function startFakeTwilio(options: {
   let errorCodes: number[] = [];
   let rateLimits = 0;
   let lostResponses = 0;
+  let failedLists = 0;
 
   const knobs: TwilioKnobs = {
     latencyMs: 0,
@@ -118,6 +122,9 @@ export async function startFakeTwilio(options: {
     },
     rateLimitNext: (n) => {
       rateLimits += n;
+    },
+    failListNext: (n) => {
+      failedLists = n;
     },
     loseResponseNext: (n) => {
       lostResponses += n;
@@ -178,6 +185,10 @@ export async function startFakeTwilio(options: {
       return found ? answer(200, messageJson(found)) : answer(404, twilioError(20404, 404));
     }
     if (create && req.method === 'GET' && create[1] === accountSid) {
+      if (failedLists > 0) {
+        failedLists--;
+        return answer(503, twilioError(20503, 503));
+      }
       // The list resource, filtered by To and From as Twilio does; one page is enough for a fake.
       const query = new URL(req.url ?? '/', 'http://fake').searchParams;
       const found = messages
@@ -206,10 +217,10 @@ export async function startFakeTwilio(options: {
     }
     const failure = failures.shift() ?? randomFailure();
     if (failure !== undefined) return answer(failure, twilioError(20500, failure));
-    const code = errorCodes.shift();
-    if (code !== undefined) return answer(400, twilioError(code, 400));
-
     const params = Object.fromEntries(new URLSearchParams(body));
+    const code = errorCodes.shift();
+    if (code !== undefined) return answer(400, twilioError(code, 400, params.To));
+
     if (!params.To) return answer(400, twilioError(21604, 400));
     if (!params.From && !params.MessagingServiceSid) return answer(400, twilioError(21603, 400));
     if (!params.Body && !params.MediaUrl && !params.ContentSid) return answer(400, twilioError(21602, 400));
@@ -276,6 +287,7 @@ export async function startFakeTwilio(options: {
       errorCodes = [];
       rateLimits = 0;
       lostResponses = 0;
+      failedLists = 0;
       knobs.latencyMs = 0;
       knobs.failureRate = 0;
     },

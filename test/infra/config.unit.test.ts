@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../infra/config.js';
+import { ConfigError, fallbackModelFor, loadConfig } from '../../infra/config.js';
 
 const emptyDir = () => mkdtempSync(path.join(os.tmpdir(), 'cfg-'));
 const load = (env: Record<string, string>, cwd = emptyDir()) => loadConfig(env, cwd);
@@ -68,5 +68,33 @@ describe('configuration', () => {
     const config = load({ DATABASE_URL: '', PORT: '' });
     expect(config.DATABASE_URL).toBeUndefined();
     expect(config.PORT).toBe(3000);
+  });
+});
+
+describe('cost and abuse guards in the configuration', () => {
+  it('given an AI timeout the AI activity would cut short, start-up stops naming OPENAI_TIMEOUT_MS', () => {
+    expect(problemsOf({ OPENAI_TIMEOUT_MS: '115000' })).toEqual([
+      { variable: 'OPENAI_TIMEOUT_MS', message: expect.stringMatching(/at most 110000 ms.*120000 ms/) },
+    ]);
+    expect(load({ OPENAI_TIMEOUT_MS: '110000' }).OPENAI_TIMEOUT_MS).toBe(110_000);
+  });
+
+  it('given SMS_ALLOWED_COUNTRIES with an entry that is neither a calling code nor a region, start-up names it', () => {
+    expect(problemsOf({ SMS_ALLOWED_COUNTRIES: '1,Atlantis' })).toEqual([
+      { variable: 'SMS_ALLOWED_COUNTRIES', message: expect.stringMatching(/"Atlantis"/) },
+    ]);
+    expect(load({ SMS_ALLOWED_COUNTRIES: '+1, GB' }).SMS_ALLOWED_COUNTRIES).toBe('+1, GB');
+  });
+
+  it('given no fallback model, or one equal to the task model, then there is none', () => {
+    expect(fallbackModelFor(load({}), 'gpt-4o-mini')).toBeUndefined();
+    const config = load({ OPENAI_FALLBACK_MODEL: 'gpt-4o-mini' });
+    expect(fallbackModelFor(config, 'gpt-4o-mini')).toBeUndefined();
+    expect(fallbackModelFor(config, 'gpt-4o')).toBe('gpt-4o-mini');
+  });
+
+  it('gives the AI step 3 paid calls per SMS and round by default, and at most the retry policy allows', () => {
+    expect(load({}).AI_MAX_CALLS_PER_SMS).toBe(3);
+    expect(problemsOf({ AI_MAX_CALLS_PER_SMS: '9' })[0]?.variable).toBe('AI_MAX_CALLS_PER_SMS');
   });
 });

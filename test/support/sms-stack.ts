@@ -93,6 +93,7 @@ export async function startSmsStack(
     TWILIO_API_BASE_URL: fakeTwilio.baseUrl,
     OPENAI_API_KEY: 'test-key',
     OPENAI_BASE_URL: fakeOpenAI.baseUrl,
+    OPENAI_FALLBACK_MODEL: 'gpt-4o-mini',
     ADMIN_API_TOKEN: 'test-admin-token-0123456789',
     TEMPORAL_PAYLOAD_KEYS: PAYLOAD_KEYS,
     ...env,

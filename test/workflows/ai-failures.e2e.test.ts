@@ -113,14 +113,15 @@ describe('smsTask when the AI fails', () => {
     const sent = await stack.sendSms({ from, body: GENERAL_QUESTION });
     const handle = stack.handle(sent.sid);
 
-    // When every attempt fails (5 attempts, about 15 s of backoff)
+    // When every call fails (AI_MAX_CALLS_PER_SMS: 3 paid calls per round, though the policy allows 5 attempts)
     await untilStep(stack, sent.sid, 'needs_attention', 60_000);
-    expect(statuses()).toEqual([500, 500, 500, 500, 500]);
+    expect(statuses()).toEqual([500, 500, 500]);
     const status = await handle.query(statusQuery);
     expect(status).toMatchObject({ step: 'needs_attention', round: 0, lastError: expect.any(String) });
     expect(types(await stack.events(`sms-${sent.sid}`))).toEqual(['SmsReceived', 'TaskClassified', 'TaskFailed']);
     const [failed] = dataOf(await stack.events(`sms-${sent.sid}`), 'TaskFailed');
-    expect(failed).toMatchObject({ step: 'ai', round: 0 });
+    expect(failed).toMatchObject({ step: 'ai', round: 0, errorType: 'AiCallsExhausted' });
+    expect(failed?.errorMessage).toMatch(/paid call 3 of 3/);
 
     // Then the task is findable by its search attribute
     expect(await smsStatusAttribute(sent.sid)).toBe('NEEDS_ATTENTION');
@@ -151,6 +152,7 @@ describe('smsTask when the AI fails', () => {
       'TaskRetryRequested',
       'TaskClassified',
       'AiResponseGenerated',
+      'ReplyIntentRecorded',
       'ReplySent',
       'TaskCompleted',
     ]);

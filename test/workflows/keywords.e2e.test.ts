@@ -24,6 +24,7 @@ describe('smsTask keywords and conversation memory', () => {
     expect(types(await stack.events(`sms-${stop.sid}`))).toEqual([
       'SmsReceived',
       'KeywordDetected',
+      'ReplyIntentRecorded',
       'ReplySent',
       'TaskCompleted',
     ]);
@@ -66,12 +67,12 @@ describe('smsTask keywords and conversation memory', () => {
     expect(repliesTo(stack, from)).toHaveLength(1);
   });
 
-  it('HELP answers with the help text and takes no quota unit', async () => {
+  it('HELP answers with the help text and takes no quota unit, only one of the keyword quota', async () => {
     const from = nextPhone();
     const help = await textAndWait(stack, from, 'help');
     expect(help.outcome).toBe('keyword');
     expect(repliesTo(stack, from).map((m) => m.body)).toEqual([HELP_TEXT]);
-    expect(types(await stack.events(`user-${from}`))).toEqual(['UserRegistered']);
+    expect(types(await stack.events(`user-${from}`))).toEqual(['UserRegistered', 'KeywordReplyCounted']);
     const [sent] = dataOf(await stack.events(`sms-${help.sid}`), 'ReplySent');
     expect(sent).toMatchObject({ kind: 'keyword', encoding: 'GSM-7', hasMore: false });
     expect(stack.openai.requests).toHaveLength(0);

@@ -34,7 +34,14 @@ describe('smsTask rate limits and quota', () => {
     );
 
     const third = await stack.events(`sms-${sids[2]}`);
-    expect(types(third)).toEqual(['SmsReceived', 'TaskClassified', 'RateLimited', 'ReplySent', 'TaskCompleted']);
+    expect(types(third)).toEqual([
+      'SmsReceived',
+      'TaskClassified',
+      'RateLimited',
+      'ReplyIntentRecorded',
+      'ReplySent',
+      'TaskCompleted',
+    ]);
     expect(dataOf(third, 'RateLimited')).toEqual([
       { window: 'minute', limit: 2, retryAt: expect.any(String), notified: true },
     ]);

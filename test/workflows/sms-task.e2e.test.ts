@@ -24,6 +24,7 @@ describe('smsTask: text the number, get an AI answer', () => {
       'SmsReceived',
       'TaskClassified',
       'AiResponseGenerated',
+      'ReplyIntentRecorded',
       'ReplySent',
       'TaskCompleted',
     ]);

@@ -37,6 +37,20 @@ describe('smsTask when Twilio fails', () => {
     ]);
   });
 
+  it('the answer was lost and the look-up fails twice: the look-up is retried, never read as "not sent": one message', async () => {
+    const from = nextPhone();
+    stack.twilio.knobs.loseResponseNext(1);
+    stack.twilio.knobs.failListNext(2);
+    const sent = await stack.sendSms({ from, body: 'What is the capital of Portugal?' });
+    expect(await stack.handle(sent.sid).result()).toEqual({ outcome: 'answered' });
+    expect(sendCalls()).toEqual([500]);
+    expect(stack.twilio.calls.filter((c) => c.method === 'GET').map((c) => c.status)).toEqual([503, 503, 200]);
+    expect(repliesTo(stack, from)).toHaveLength(1);
+    expect(dataOf(await stack.events(`sms-${sent.sid}`), 'ReplySent')).toEqual([
+      expect.objectContaining({ providerMessageSid: repliesTo(stack, from)[0]?.sid }),
+    ]);
+  });
+
   it('429 from Twilio: retried after a pause, one message', async () => {
     const from = nextPhone();
     stack.twilio.knobs.rateLimitNext(1);
@@ -57,7 +71,12 @@ describe('smsTask when Twilio fails', () => {
       'SmsReceived',
       'TaskClassified',
       'AiResponseGenerated',
+      'ReplyIntentRecorded',
+      'ReplyWithheld',
       'TaskCompleted',
+    ]);
+    expect(dataOf(await stack.events(`sms-${sent.sid}`), 'ReplyWithheld')).toEqual([
+      { kind: 'answer', reason: 'opted_out' },
     ]);
     expect(dataOf(await stack.events(`sms-${sent.sid}`), 'TaskCompleted')[0]?.outcome).toBe('opted_out');
     expect(dataOf(await stack.events(`user-${from}`), 'UserOptedOut')).toEqual([
@@ -68,6 +87,19 @@ describe('smsTask when Twilio fails', () => {
     const next = await stack.sendSms({ from, body: 'Hello?' });
     expect(await stack.handle(next.sid).result()).toEqual({ outcome: 'opted_out' });
     expect(stack.openai.requests).toHaveLength(1);
+  });
+
+  it('a rejection quoting the number (21211): TaskFailed and the alert carry it masked, never in clear', async () => {
+    const from = nextPhone();
+    stack.twilio.knobs.failWith(21211);
+    const sent = await stack.sendSms({ from, body: 'What is the capital of Mali?' });
+    await untilStep(stack, sent.sid, 'needs_attention');
+    const [failed] = dataOf(await stack.events(`sms-${sent.sid}`), 'TaskFailed');
+    expect(failed).toMatchObject({ step: 'reply', errorType: 'SmsRejected' });
+    expect(failed?.errorMessage).toMatch(/The 'To' number \S+ is not a valid phone number/);
+    expect(failed?.errorMessage).not.toContain(from);
+    expect(failed?.errorMessage).not.toContain(from.slice(-7));
+    await stack.handle(sent.sid).terminate('test done');
   });
 
   it('a 4xx rejection: not retried, needs attention; after the retry signal the saved answer is sent, the model is not asked again', async () => {

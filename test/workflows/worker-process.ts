@@ -1,7 +1,7 @@
 /**
  * A worker in a process of its own, so a test can kill it with SIGKILL mid-task: a crash that no
  * graceful shutdown softens. Configured from the environment like the real worker, plus
- * WORKFLOW_BUNDLE_PATH (the run's bundle). Prints "ready" once it polls.
+ * WORKFLOW_BUNDLE_PATH (the run's bundle) and CRASH_AFTER_SEND (below). Prints "ready" once it polls.
  *
  *   node --import tsx test/workflows/worker-process.ts
  */
@@ -22,11 +22,25 @@ if (!config.DATABASE_URL || !config.TEMPORAL_ADDRESS || !bundlePath) {
 installTemporalRuntime(logger); // before the first connection, which would install the default runtime
 const store = createEventStore({ url: config.DATABASE_URL, logger });
 const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+const deps = buildActivityDeps(config, logger, store);
+// CRASH_AFTER_SEND=1: the worst moment to die. Twilio has accepted the reply (201) and the process
+// is gone before ReplySent is appended.
+if (process.env.CRASH_AFTER_SEND === '1') {
+  const { sms } = deps;
+  deps.sms = {
+    ...sms,
+    async send(message) {
+      const result = await sms.send(message);
+      process.kill(process.pid, 'SIGKILL');
+      return result;
+    },
+  };
+}
 const worker = await createSmsWorker({
   connection,
   namespace: config.TEMPORAL_NAMESPACE,
   taskQueue: config.TEMPORAL_TASK_QUEUE,
-  deps: buildActivityDeps(config, logger, store),
+  deps,
   workflowBundle: { codePath: bundlePath },
   maxConcurrentActivities: 10,
   dataConverter: temporalDataConverter(config, logger),

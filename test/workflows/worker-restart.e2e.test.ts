@@ -88,11 +88,36 @@ describe('smsTask survives its worker going away mid-task', () => {
     expect(started).toHaveLength(1);
     expect(started[0]?.activityTaskStartedEventAttributes?.lastFailure?.timeoutFailureInfo).toBeTruthy();
   }, 120_000);
+
+  it("given a worker killed between Twilio's 201 and the ReplySent append, the send step rescheduled at attempt 1 sends nothing more: one message", async () => {
+    const from = nextPhone();
+    await stack.worker.stop();
+    child = await startWorkerProcess(stack, { CRASH_AFTER_SEND: '1' });
+    const exited = new Promise((resolve) => child?.once('exit', resolve));
+    const sent = await stack.sendSms({ from, body: 'What is the capital of Australia?' });
+
+    // The child sends the reply and dies at once, before recording it
+    await exited;
+    child = undefined;
+    expect(repliesTo(stack, from)).toHaveLength(1);
+    expect(dataOf(await stack.events(`sms-${sent.sid}`), 'ReplySent')).toHaveLength(0);
+    expect(dataOf(await stack.events(`sms-${sent.sid}`), 'ReplyIntentRecorded')).toHaveLength(1);
+
+    // Another worker replays the workflow after the workflow task timeout and runs the local
+    // send step again from attempt 1: the recorded intent makes it ask Twilio first
+    await stack.worker.start();
+    expect(await stack.handle(sent.sid).result()).toEqual({ outcome: 'answered' });
+    expect(repliesTo(stack, from)).toHaveLength(1);
+    expect(stack.twilio.calls.filter((c) => c.method === 'POST')).toHaveLength(1);
+    expect(dataOf(await stack.events(`sms-${sent.sid}`), 'ReplySent')).toEqual([
+      expect.objectContaining({ providerMessageSid: repliesTo(stack, from)[0]?.sid }),
+    ]);
+  }, 120_000);
 });
 
 /** A worker in its own process on the stack's task queue; resolves once it is up. */
-async function startWorkerProcess(stack: SmsStack): Promise<ChildProcess> {
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '' };
+async function startWorkerProcess(stack: SmsStack, extraEnv: Record<string, string> = {}): Promise<ChildProcess> {
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '', ...extraEnv };
   for (const [key, value] of Object.entries(stack.config)) if (value !== undefined) env[key] = String(value);
   env.WORKFLOW_BUNDLE_PATH = inject('workflowBundlePath');
   const script = path.join(import.meta.dirname, 'worker-process.ts');

@@ -154,3 +154,33 @@ describe('normalizeReply', () => {
     expect(measure(reply).encoding).toBe('GSM-7');
   });
 });
+
+describe('fitToBudget on hostile model output', () => {
+  it('given a grapheme longer than the whole budget (a letter under 1,000 combining marks), then it is cut between code points, never throws, and every part fits', () => {
+    const text = `a${'\u0301'.repeat(1000)} world`;
+    const parts: string[] = [];
+    let offset = 0;
+    for (let guard = 0; guard < 20; guard++) {
+      const fitted = fitToBudget(text, { maxSegments: 3, fromOffset: offset });
+      parts.push(fitted.part);
+      expect(measure(fitted.part).segments).toBeLessThanOrEqual(3);
+      if (!fitted.hasMore) break;
+      expect(fitted.nextOffset).toBeGreaterThan(offset);
+      offset = fitted.nextOffset;
+    }
+    expect(parts.at(-1)).toContain('world');
+  });
+
+  it('given long runs of combining marks, emoji sequences and RTL text mixed, then each part fits and no surrogate pair is split', () => {
+    const text = `${'שלום '.repeat(40)}${'👨‍👩‍👧‍👦'.repeat(30)} ${'e\u0300\u0301\u0302'.repeat(60)} ${'Z\u0334'.repeat(200)}`;
+    let offset = 0;
+    for (let guard = 0; guard < 50; guard++) {
+      const fitted = fitToBudget(text, { maxSegments: 2, fromOffset: offset });
+      expect(measure(fitted.part).segments).toBeLessThanOrEqual(2);
+      expect(fitted.part).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/);
+      if (!fitted.hasMore) return;
+      offset = fitted.nextOffset;
+    }
+    throw new Error('never reached the end of the text');
+  });
+});
