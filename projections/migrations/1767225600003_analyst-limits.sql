@@ -29,9 +29,9 @@ BEGIN
       );
       BEGIN
         EXECUTE format('ALTER ROLE %I SET %s = %L', member, setting[1], setting[2]);
-      EXCEPTION WHEN internal_error THEN
-        -- Another database's migration set it at the same moment.
-        IF SQLERRM <> 'tuple concurrently updated' THEN RAISE; END IF;
+      EXCEPTION WHEN internal_error OR unique_violation THEN
+        -- Another database's migration set it at the same moment (updated or first inserted the row).
+        IF SQLSTATE = 'XX000' AND SQLERRM <> 'tuple concurrently updated' THEN RAISE; END IF;
       END;
     END LOOP;
   END LOOP;

@@ -115,7 +115,7 @@ describe('the PostgreSQL event store horizon, held back by an open transaction',
     const consumed = (async () => {
       for await (const event of subscription) seen.add(event.streamName);
     })();
-    expect((await ready()).status).toBe('ready');
+    expect((await ready()).horizon?.status).toBe('up');
 
     const blocker = new pg.Client({ connectionString: server.url, application_name: 'analyst-notebook' });
     await blocker.connect();
@@ -239,6 +239,25 @@ describe('the PostgreSQL event store horizon, held back by an open transaction',
       expect(await show(after, 'statement_timeout')).toBe('5min');
       await expect(after.query('CREATE TEMP TABLE scratch (n int)')).rejects.toThrow(/permission denied/);
       await after.end();
+    });
+
+    it('with the settings reset, migrating several fresh databases at once sets them again (roles are shared by the cluster)', async () => {
+      await admin.query('ALTER ROLE analyst RESET ALL');
+      const names = ['limits_a', 'limits_b', 'limits_c', 'limits_d'];
+      for (const name of names) await admin.query(`CREATE DATABASE ${name}`);
+      const urlOf = (name: string) => {
+        const url = new URL(server.url);
+        url.pathname = `/${name}`;
+        return url.toString();
+      };
+      await Promise.all(names.map((name) => migrateReadModels(urlOf(name))));
+      const { rows } = await admin.query(
+        `SELECT s.setconfig FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole
+         WHERE r.rolname = 'analyst' AND s.setdatabase = 0`,
+      );
+      expect(rows[0]?.setconfig).toEqual(
+        expect.arrayContaining(['idle_in_transaction_session_timeout=1min', 'statement_timeout=5min']),
+      );
     });
 
     it('a session logged in as analyst that sits idle in a transaction past its timeout is ended by PostgreSQL', async () => {
