@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { DataConverter, PayloadCodec } from '@temporalio/common';
 import { type Config, ConfigError } from './config.js';
 import type { Logger } from './logger.js';
@@ -34,7 +35,8 @@ export function payloadCodecs(config: Config): PayloadCodec[] {
   }
 }
 
-export const payloadsEncrypted = (config: Config) => config.TEMPORAL_PAYLOAD_KEYS !== undefined;
+/** Moves failure messages and stack traces into a payload, so the codec encrypts them too. */
+export const FAILURE_CONVERTER_PATH = path.resolve(import.meta.dirname, 'failure-converter.mjs');
 
 let warned = false;
 
@@ -45,5 +47,5 @@ export function temporalDataConverter(config: Config, logger?: Logger): DataConv
     warned = true;
     logger.warn(UNENCRYPTED_WARNING);
   }
-  return { payloadCodecs: codecs };
+  return { payloadCodecs: codecs, failureConverterPath: FAILURE_CONVERTER_PATH };
 }

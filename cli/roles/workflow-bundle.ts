@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import { FAILURE_CONVERTER_PATH } from '../../infra/temporal-data-converter.js';
 
 export const WORKFLOWS_PATH = path.resolve(import.meta.dirname, '../../workflows/index.ts');
 
@@ -10,6 +11,8 @@ export const WORKFLOWS_PATH = path.resolve(import.meta.dirname, '../../workflows
 export async function bundleWorkflows(): Promise<WorkflowBundle> {
   return bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
+    // The workers' failure converter (infra/temporal-data-converter.ts), for failures raised in workflows.
+    failureConverterPath: FAILURE_CONVERTER_PATH,
     logger: quietLogger,
     webpackConfigHook: (config) => {
       config.resolve = { ...config.resolve, extensionAlias: { '.js': ['.ts', '.js'] } };

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AesGcmPayloadCodec, ENCRYPTED_ENCODING, parsePayloadKeys } from '../../infra/payload-codec.js';
 import { findTemporalCli } from '../../infra/temporal-dev-server.js';
 import { useSmsStack } from '../support/sms-stack.js';
-import { nextPhone, textAndWait } from '../workflows/helpers.js';
+import { nextPhone, statusQuery, textAndWait, untilStep } from '../workflows/helpers.js';
 
 const UI_ORIGIN = 'http://localhost:8233'; // TEMPORAL_UI_PORT's default
 const b64 = (bytes: Uint8Array | null | undefined) => Buffer.from(bytes ?? []).toString('base64');
@@ -99,6 +99,35 @@ describe('encrypted Temporal payloads', () => {
       };
       expect(payloads).toHaveLength(1);
       expect(defaultPayloadConverter.fromPayload(fromJson(payloads[0]!))).toMatchObject({ from, body });
+    });
+  });
+
+  describe('a failed task', () => {
+    it('keeps failure messages out of the raw history; the codec client reads them', async () => {
+      // Given an AI call that fails for good with a message naming the model
+      stack.openai.knobs.failForModel('gpt-4o-mini', 404);
+      const sent = await stack.sendSms({ from: nextPhone(), body: 'What is the capital of Slovenia?' });
+      await untilStep(stack, sent.sid, 'needs_attention');
+      const handle = raw.workflow.getHandle(`sms-${sent.sid}`);
+      try {
+        const history = await handle.fetchHistory();
+        const failures = (history.events ?? []).flatMap((e) => {
+          const failure = e.activityTaskFailedEventAttributes?.failure;
+          return failure ? [failure] : [];
+        });
+        // Then the failure is in the history, its message only inside the encrypted attributes
+        expect(failures.length).toBeGreaterThan(0);
+        for (const failure of failures) {
+          expect(failure.message).toBe('Encoded failure');
+          expect(encodingOf(failure.encodedAttributes ?? {})).toBe(ENCRYPTED_ENCODING);
+        }
+        const bytes = Buffer.from(proto.temporal.api.history.v1.History.encode(history).finish());
+        expect(bytes.includes(Buffer.from('does not exist'))).toBe(false);
+        // And the workflow itself, and a client with the codec, still see the real message
+        expect((await stack.handle(sent.sid).query(statusQuery)).lastError).toMatch(/does not exist/);
+      } finally {
+        await handle.terminate('test done');
+      }
     });
   });
 
