@@ -15,6 +15,7 @@ const SECRET_PATHS = [
   'config.TWILIO_AUTH_TOKEN',
   'config.OPENAI_API_KEY',
   'config.ADMIN_API_TOKEN',
+  'config.TEMPORAL_PAYLOAD_KEYS',
   'config.DATABASE_URL',
 ];
 

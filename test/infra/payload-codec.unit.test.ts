@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { PassThrough } from 'node:stream';
 import { defaultPayloadConverter, METADATA_ENCODING_KEY, type Payload } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../infra/config.js';
+import { createLogger } from '../../infra/logger.js';
 import {
   AesGcmPayloadCodec,
   ENCRYPTED_ENCODING,
@@ -120,6 +122,15 @@ describe('TEMPORAL_PAYLOAD_KEYS', () => {
   ])('rejects %s', (_name, spec, message) => {
     expect(() => parsePayloadKeys(spec)).toThrow(PayloadKeyError);
     expect(problem({ TEMPORAL_PAYLOAD_KEYS: spec })[0]?.message).toMatch(message);
+  });
+
+  it('is redacted when a config object is logged', () => {
+    const key = newKey();
+    const out = new PassThrough();
+    createLogger({ destination: out }).info({ config: config({ TEMPORAL_PAYLOAD_KEYS: `k1:${key}` }) }, 'config');
+    const line = String(out.read());
+    expect(line).toContain('"TEMPORAL_PAYLOAD_KEYS":"[redacted]"');
+    expect(line).not.toContain(key);
   });
 
   it('is optional in development (no codec), required in production', () => {
