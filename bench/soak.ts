@@ -47,6 +47,8 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: '300' },
     /** SIGKILL + restart of the worker, and of the projector, this many times each. */
     kills: { type: 'string', default: '3' },
+    /** SIGKILL of the worker the moment Twilio accepts one of its messages (before ReplySent). */
+    'send-kills': { type: 'string', default: '3' },
     'pg-restarts': { type: 'string', default: '1' },
     duplicates: { type: 'string', default: '0.1' },
     'ai-failures': { type: 'string', default: '0.2' },
@@ -62,6 +64,7 @@ const { values: args } = parseArgs({
 const N = Number(args.sms);
 const DURATION_MS = Number(args.duration) * 1000;
 const KILLS = Number(args.kills);
+const SEND_KILLS = Number(args['send-kills']);
 const PG_RESTARTS = Number(args['pg-restarts']);
 const DUPLICATES = Number(args.duplicates);
 const SEED = Number(args.seed);
@@ -87,6 +90,9 @@ async function main(): Promise<boolean> {
     QUOTA_FREE_PER_MINUTE: '1000',
     QUOTA_FREE_PER_DAY: '100000',
     QUOTA_FREE_PER_MONTH: '1000000',
+    // 20% random AI failures: 3 paid calls (the default) lose 0.8% of SMS to NEEDS_ATTENTION by
+    // design; the soak checks crash safety, so it allows the retry policy's 5 (0.03%).
+    AI_MAX_CALLS_PER_SMS: '5',
   });
   // Slow enough that kills catch AI calls in flight; failures drawn from the seeded PRNG.
   infra.openai.knobs.latencyMs = 300;
@@ -120,7 +126,8 @@ async function main(): Promise<boolean> {
     note(`stack up: api, worker, projector on task queue ${TASK_QUEUE}`);
 
     // Faults, on a schedule relative to the start of sending.
-    const plan = chaosPlan(DURATION_MS, KILLS, PG_RESTARTS);
+    const plan = chaosPlan(DURATION_MS, KILLS, PG_RESTARTS, SEND_KILLS);
+    let sendKills = 0;
     const sendingStarted = Date.now();
     const faultsAt: { what: ChaosStep['what']; at: number }[] = [];
     const runStep = async (step: ChaosStep) => {
@@ -134,6 +141,19 @@ async function main(): Promise<boolean> {
             note(`worker pid ${next.pid} polling again after ${((Date.now() - killedAt) / 1000).toFixed(1)} s`),
           )
           .catch((e) => note(`worker pid ${next.pid} did not come back: ${(e as Error).message}`));
+      } else if (step.what === 'kill worker after send') {
+        // Armed once: the next message Twilio accepts, the worker that sent it dies before the
+        // 201 reaches it, so ReplySent is never appended; another worker replays and resends
+        // from attempt 1 of the local send step, which must find the message at Twilio.
+        await new Promise<void>((armed) => {
+          infra.twilio.knobs.onAccepted = async (message) => {
+            infra.twilio.knobs.onAccepted = undefined;
+            const next = await worker.crashAndRestart();
+            sendKills++;
+            note(`worker SIGKILLed as Twilio accepted ${message.sid}; restarted as pid ${next.pid}`);
+            armed();
+          };
+        });
       } else if (step.what === 'kill projector') {
         const next = await projector.crashAndRestart();
         note(`projector SIGKILLed; restarted as pid ${next.pid}`);
@@ -306,6 +326,7 @@ async function main(): Promise<boolean> {
         durationSeconds: DURATION_MS / 1000,
         people: PEOPLE,
         kills: KILLS,
+        sendKills: SEND_KILLS,
         pgRestarts: PG_RESTARTS,
         duplicates: DUPLICATES,
         aiFailureRate: Number(args['ai-failures']),
@@ -314,7 +335,8 @@ async function main(): Promise<boolean> {
       },
       webhook,
       faults: {
-        workerKills: worker.restarts,
+        workerKills: worker.restarts - sendKills,
+        workerKillsAtSend: sendKills,
         projectorKills: projector.restarts,
         aiRequests: aiRequests.length,
         aiFailed: aiRequests.filter((r) => r.status >= 500).length,
@@ -372,6 +394,7 @@ function report(
         ['AI requests failed (500) / made', `${f.faults.aiFailed} / ${f.faults.aiRequests}`],
         ['Twilio sends failed (5xx) / made', `${f.faults.twilioFailed} / ${f.faults.twilioSends}`],
         ['worker SIGKILL + restart', f.faults.workerKills as number],
+        ["worker SIGKILL at Twilio's answer, before ReplySent", f.faults.workerKillsAtSend as number],
         ['projector SIGKILL + restart', f.faults.projectorKills as number],
         ['PostgreSQL restarts', s.pgRestarts as number],
         ['webhook answers other than 2xx (retried)', JSON.stringify(f.webhook.non2xx)],

@@ -48,6 +48,11 @@ export interface TwilioKnobs {
    * drops after Twilio accepted the message or the worker dies before recording it.
    */
   loseResponseNext(n: number): void;
+  /**
+   * Called once a message is accepted (recorded, so it goes out) and before Twilio's 201 is sent:
+   * the soak kills the worker here, the worst moment, between Twilio's answer and ReplySent.
+   */
+  onAccepted?: (message: SentMessage) => Promise<void> | void;
   /** The next n message list look-ups answer 503 (the reconciliation before a resend cannot ask). */
   failListNext(n: number): void;
   /**
@@ -240,6 +245,7 @@ export async function startFakeTwilio(options: {
       params,
     };
     messages.push(message);
+    await knobs.onAccepted?.(message);
     if (lostResponses > 0) {
       lostResponses--;
       return answer(500, twilioError(20500, 500));
@@ -288,6 +294,7 @@ export async function startFakeTwilio(options: {
       rateLimits = 0;
       lostResponses = 0;
       failedLists = 0;
+      knobs.onAccepted = undefined;
       knobs.latencyMs = 0;
       knobs.failureRate = 0;
     },

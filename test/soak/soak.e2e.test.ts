@@ -30,10 +30,11 @@ function runSoak(args: string[]): Promise<{ code: number | null; stdout: string;
 }
 
 describe('chaos soak (short)', () => {
-  it('given 150 SMS with duplicate deliveries, AI and Twilio failures, a worker kill, a projector kill and a PostgreSQL restart, then no SMS is lost or answered twice and the read models equal a rebuild', async () => {
+  it("given 150 SMS with duplicate deliveries, AI and Twilio failures, a worker kill, two kills between Twilio's answer and ReplySent, a projector kill and a PostgreSQL restart, then no SMS is lost or answered twice and the read models equal a rebuild", async () => {
     // Given / When
     const run = await runSoak([
-      ...['--sms', '150', '--duration', '40', '--kills', '1', '--pg-restarts', '1', '--wait', '180'],
+      ...['--sms', '150', '--duration', '40', '--kills', '1', '--send-kills', '2', '--pg-restarts', '1'],
+      ...['--wait', '180'],
       ...['--seed', process.env.SOAK_SEED ?? '1', '--json', '--temporal-address', inject('temporalAddress')],
     ]);
 
@@ -54,6 +55,8 @@ describe('chaos soak (short)', () => {
     ]);
     // And the faults really happened
     expect(result.faults.workerKills).toBe(1);
+    // Twice the worker died between Twilio's 201 and the ReplySent append
+    expect(result.faults.workerKillsAtSend).toBe(2);
     expect(result.faults.projectorKills).toBe(1);
     expect(result.faults.aiFailed).toBeGreaterThan(0);
     expect(result.faults.twilioFailed).toBeGreaterThan(0);
