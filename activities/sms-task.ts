@@ -549,6 +549,34 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
       );
     },
 
+    async recordAbandoned(params: {
+      input: SmsTaskInput;
+      step: string;
+      lastError: string;
+      retryWindow: string;
+      round: number;
+    }) {
+      const { input, round } = params;
+      await appendEvents(
+        store,
+        smsStream(input.messageSid),
+        [
+          {
+            type: 'TaskAbandoned',
+            step: 'abandoned',
+            data: {
+              step: params.step,
+              lastError: maskPhonesIn(params.lastError).slice(0, 2000),
+              retryWindow: params.retryWindow,
+              round,
+            },
+          },
+        ],
+        cause(input, round),
+      );
+      logger.warn({ workflowId: workflowIdFor(input.messageSid), step: params.step }, 'task abandoned: no retry came');
+    },
+
     async recordRetryRequested(params: { input: SmsTaskInput; round: number; requestedBy: string }) {
       const { input, round } = params;
       await appendEvents(

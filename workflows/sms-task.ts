@@ -1,3 +1,4 @@
+import type { Duration } from '@temporalio/common';
 import {
   ActivityFailure,
   ApplicationFailure,
@@ -83,13 +84,24 @@ export async function smsTask(input: SmsTaskInput): Promise<{ outcome: SmsTaskOu
         step: failedStep,
         errorType,
         errorMessage,
-        attempts: 0,
+        attempts: attemptsOf(error, cause, failedStep),
         round: status.round,
       });
       status.step = 'needs_attention';
       setStatus('NEEDS_ATTENTION');
       await alerts.sendAlert({ input, step: failedStep, errorMessage, round: status.round }).catch(() => undefined);
-      if (!(await condition(() => retry !== undefined, RETRY_WINDOW))) {
+      const retryWindow = input.retryWindow ?? RETRY_WINDOW;
+      if (!(await condition(() => retry !== undefined, retryWindow as Duration))) {
+        // Runs that reached this point before the event existed closed without it.
+        if (patched('task-abandoned-event')) {
+          await events.recordAbandoned({
+            input,
+            step: failedStep,
+            lastError: errorMessage,
+            retryWindow,
+            round: status.round,
+          });
+        }
         status.step = 'failed';
         setStatus('FAILED');
         return { outcome: 'failed' };
@@ -100,6 +112,25 @@ export async function smsTask(input: SmsTaskInput): Promise<{ outcome: SmsTaskOu
       setStatus('PROCESSING');
     }
   }
+}
+
+/**
+ * How many attempts the failed step made: stamped on its failure by the worker's interceptor
+ * (activities/attempt-count.ts); failures from before it, or timeouts, which no activity code
+ * saw, count the policy's maximum when Temporal says the attempts ran out.
+ */
+function attemptsOf(error: unknown, cause: Error, step: string): number {
+  const details = cause instanceof ApplicationFailure ? (cause.details ?? []) : [];
+  const stamped = details.findLast(
+    (d): d is { attempt: number } =>
+      typeof d === 'object' && d !== null && typeof (d as { attempt?: unknown }).attempt === 'number',
+  );
+  if (stamped) return stamped.attempt;
+  if (error instanceof ActivityFailure && error.retryState === 'MAXIMUM_ATTEMPTS_REACHED') {
+    const policy = step === 'ai' ? AI_CALL : step === 'reply' ? SEND_SMS : EVENT_STEP;
+    return policy.retry.maximumAttempts;
+  }
+  return 0;
 }
 
 /**

@@ -15,6 +15,11 @@ export interface SmsTaskInput {
   provider: 'twilio' | 'simulator';
   /** ISO time the webhook accepted the SMS. */
   receivedAt: string;
+  /**
+   * How long a failed task waits for a retry signal before it is abandoned (RETRY_WINDOW when
+   * absent). Not part of the SMS: a task started by hand (or by a test) may shorten it.
+   */
+  retryWindow?: string;
 }
 
 export type SmsTaskOutcome =

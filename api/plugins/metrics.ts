@@ -97,6 +97,30 @@ export default fp(
       },
     });
 
+    // Tasks waiting for ops and tasks given up, from daily_stats (a small table: days x categories x tiers).
+    const taskCounts = async () => {
+      const { rows } = await app.pg.query<{ failed: string; abandoned: string }>(
+        `SELECT coalesce(sum(failed), 0) AS failed, coalesce(sum(abandoned), 0) AS abandoned FROM ${READ_MODEL_SCHEMA}.daily_stats`,
+      );
+      return { failed: Number(rows[0]?.failed ?? 0), abandoned: Number(rows[0]?.abandoned ?? 0) };
+    };
+    new Gauge({
+      name: 'sms_agent_tasks_needing_attention',
+      help: 'tasks that failed for good and wait for a retry signal from ops',
+      registers: [registry],
+      async collect() {
+        this.set((await taskCounts().catch(() => undefined))?.failed ?? Number.NaN);
+      },
+    });
+    new Gauge({
+      name: 'sms_agent_tasks_abandoned',
+      help: 'tasks whose retry window ended with no retry (TaskAbandoned), all time',
+      registers: [registry],
+      async collect() {
+        this.set((await taskCounts().catch(() => undefined))?.abandoned ?? Number.NaN);
+      },
+    });
+
     app.decorate('metrics', registry);
     app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
   },

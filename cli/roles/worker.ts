@@ -2,6 +2,7 @@ import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createAiClient } from '../../activities/ai-client.js';
 import { createAlertSender, throttleAlerts } from '../../activities/alerts.js';
+import { attemptCounting } from '../../activities/attempt-count.js';
 import type { ActivityDeps } from '../../activities/deps.js';
 import { createActivities } from '../../activities/index.js';
 import { createSmsProvider } from '../../activities/sms-provider.js';
@@ -51,6 +52,7 @@ export function createSmsWorker(options: SmsWorkerOptions): Promise<Worker> {
     workflowBundle: options.workflowBundle,
     dataConverter: options.dataConverter,
     activities: createActivities(options.deps),
+    interceptors: { activity: [attemptCounting] },
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: 100,
     // The quick steps are local activities (workflows/policies.ts): they run here, beside the
@@ -82,6 +84,11 @@ export async function startWorker(ctx: RoleContext, bundle?: WorkflowBundleOptio
     maxConcurrentActivities: ctx.config.WORKER_MAX_CONCURRENT_ACTIVITIES,
     dataConverter,
   });
+  logger.info(
+    ctx.config.OPENAI_FALLBACK_MODEL
+      ? `AI fallback model: ${ctx.config.OPENAI_FALLBACK_MODEL} (not used for tasks whose model it already is)`
+      : 'no AI fallback model (OPENAI_FALLBACK_MODEL is unset): a failing model is retried as itself',
+  );
   const done = worker.run();
   return {
     name: 'worker',

@@ -187,6 +187,18 @@ export const TaskFailed = defineEvent(
     round: Type.Integer({ minimum: 0 }),
   }),
 );
+/** The retry window ended with no retry from ops: the task is given up for good. */
+export const TaskAbandoned = defineEvent(
+  'TaskAbandoned',
+  Type.Object({
+    /** The step that failed last, and its error (masked like TaskFailed's). */
+    step: Type.String(),
+    lastError: Type.String(),
+    /** How long ops had, e.g. "7 days". */
+    retryWindow: Type.String(),
+    round: Type.Integer({ minimum: 0 }),
+  }),
+);
 export const TaskRetryRequested = defineEvent(
   'TaskRetryRequested',
   Type.Object({ requestedBy: Type.String(), round: Type.Integer({ minimum: 1 }) }),
@@ -205,6 +217,7 @@ export const smsTaskEvents = [
   TaskCompleted,
   TaskFailed,
   TaskRetryRequested,
+  TaskAbandoned,
 ] as const;
 
 export type SmsReceived = EventOf<typeof SmsReceived>;
@@ -219,6 +232,7 @@ export type DeliveryStatusUpdated = EventOf<typeof DeliveryStatusUpdated>;
 export type TaskCompleted = EventOf<typeof TaskCompleted>;
 export type TaskFailed = EventOf<typeof TaskFailed>;
 export type TaskRetryRequested = EventOf<typeof TaskRetryRequested>;
+export type TaskAbandoned = EventOf<typeof TaskAbandoned>;
 
 export type SmsTaskEvent =
   | SmsReceived
@@ -232,4 +246,5 @@ export type SmsTaskEvent =
   | DeliveryStatusUpdated
   | TaskCompleted
   | TaskFailed
-  | TaskRetryRequested;
+  | TaskRetryRequested
+  | TaskAbandoned;

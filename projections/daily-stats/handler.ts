@@ -11,6 +11,7 @@ export const DAILY_STATS_EVENTS = [
   'TaskCompleted',
   'TaskFailed',
   'TaskRetryRequested',
+  'TaskAbandoned',
   'UserRegistered',
   'TierChanged',
 ] as const;
@@ -150,6 +151,9 @@ export const dailyStatsReadModel = defineReadModel<(typeof DAILY_STATS_EVENTS)[n
         case 'TaskRetryRequested':
           fact.status = 'retrying';
           break;
+        case 'TaskAbandoned':
+          fact.status = 'abandoned';
+          break;
         case 'UserRegistered':
         case 'TierChanged':
           break;
@@ -181,21 +185,22 @@ function recompute(tx: ProjectionTx, groups: Set<string>): void {
   );
   tx.defer(
     `INSERT INTO daily_stats (day, category, tier, received, completed, answered, failed, rate_limited, in_progress,
-       success_rate, p50_processing_ms, p95_processing_ms, avg_processing_ms, tokens, cost_usd)
+       success_rate, p50_processing_ms, p95_processing_ms, avg_processing_ms, tokens, cost_usd, abandoned)
      SELECT g.day, g.category, g.tier,
        count(*),
        count(*) FILTER (WHERE f.status = 'completed'),
        count(*) FILTER (WHERE f.outcome = 'answered'),
        count(*) FILTER (WHERE f.status = 'failed'),
        count(*) FILTER (WHERE f.rate_limited),
-       count(*) FILTER (WHERE f.status NOT IN ('completed', 'failed')),
+       count(*) FILTER (WHERE f.status NOT IN ('completed', 'failed', 'abandoned')),
        round(count(*) FILTER (WHERE f.status = 'completed')::numeric
-         / nullif(count(*) FILTER (WHERE f.status IN ('completed', 'failed')), 0), 4),
+         / nullif(count(*) FILTER (WHERE f.status IN ('completed', 'failed', 'abandoned')), 0), 4),
        round((percentile_cont(0.5) WITHIN GROUP (ORDER BY f.processing_ms))::numeric, 1),
        round((percentile_cont(0.95) WITHIN GROUP (ORDER BY f.processing_ms))::numeric, 1),
        round(avg(f.processing_ms), 1),
        sum(f.tokens),
-       round(sum(f.cost_usd::numeric), 6)
+       round(sum(f.cost_usd::numeric), 6),
+       count(*) FILTER (WHERE f.status = 'abandoned')
      FROM daily_stats_tasks f
      JOIN ${affected} ON f.day = g.day AND ${categorySql('f')} = g.category AND ${tierSql('f')} = g.tier
      GROUP BY g.day, g.category, g.tier`,

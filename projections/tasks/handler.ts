@@ -16,6 +16,7 @@ export const TASK_EVENTS = [
   'TaskCompleted',
   'TaskFailed',
   'TaskRetryRequested',
+  'TaskAbandoned',
 ] as const;
 type TaskProjectionEvent = ProjectionEvent<(typeof TASK_EVENTS)[number]>;
 
@@ -91,7 +92,7 @@ function blankTask(messageSid: string, at: string): Row {
 }
 
 /** Statuses a late step must not overwrite. */
-const SETTLED = new Set(['completed', 'failed']);
+const SETTLED = new Set(['completed', 'failed', 'abandoned']);
 const advance = (task: Row, status: string) => {
   if (!SETTLED.has(String(task.status))) task.status = status;
 };
@@ -192,6 +193,12 @@ export function evolveTask(task: Row, event: TaskProjectionEvent): void {
       task.rounds = Math.max(Number(task.rounds), event.data.round + 1);
       task.failures = Number(task.failures) + 1;
       task.failed_at = at;
+      break;
+    case 'TaskAbandoned':
+      // The retry window ended with no retry: given up for good (the last failure's fields stay).
+      task.status = 'abandoned';
+      task.success = false;
+      metadata.abandoned = { retryWindow: event.data.retryWindow, at };
       break;
     case 'TaskRetryRequested':
       task.status = 'retrying';

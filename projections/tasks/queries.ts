@@ -73,6 +73,7 @@ export const TASK_STATUSES = [
   'completed',
   'failed',
   'retrying',
+  'abandoned',
 ] as const;
 
 export const TaskFilter = Type.Object({

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { migrateReadModels } from '../../projections/migrate.js';
+import { READ_MODEL_SCHEMA } from '../../projections/shared/sql.js';
 import { useSmsStack } from '../support/sms-stack.js';
 
 const metricValue = (text: string, metric: string) => {
@@ -24,5 +25,18 @@ describe('GET /metrics', () => {
     expect(metricValue(text, 'sms_agent_projection_lag_events{projection="tasks"}')).toBeGreaterThanOrEqual(5);
     expect(metricValue(text, 'sms_agent_projection_lag_seconds{projection="tasks"}')).toBeGreaterThan(0);
     expect(metricValue(text, 'sms_agent_projection_events_processed{projection="tasks"}')).toBe(0);
+  });
+
+  it('reports tasks waiting for ops and tasks abandoned, from daily_stats', async () => {
+    await migrateReadModels(stack.config.DATABASE_URL ?? '');
+    // Rows as the daily_stats projection writes them (its counting is tested in test/projections)
+    await stack.pool.query(
+      `INSERT INTO ${READ_MODEL_SCHEMA}.daily_stats (day, category, tier, received, completed, answered, failed,
+         rate_limited, in_progress, tokens, cost_usd, abandoned)
+       VALUES ('2026-01-10', 'coding', 'free', 9, 4, 4, 2, 0, 0, 0, 0, 3), ('2026-01-11', 'general', 'free', 1, 0, 0, 1, 0, 0, 0, 0, 1)`,
+    );
+    const text = await (await fetch(`${stack.apiUrl}/metrics`)).text();
+    expect(metricValue(text, 'sms_agent_tasks_needing_attention')).toBe(3);
+    expect(metricValue(text, 'sms_agent_tasks_abandoned')).toBe(4);
   });
 });

@@ -19,7 +19,14 @@ function task(
   sid: string,
   phone: string,
   receivedAt: string,
-  end: { processingMs: number; category?: 'coding' | 'general'; fail?: boolean; tokens?: number; cost?: number },
+  end: {
+    processingMs: number;
+    category?: 'coding' | 'general';
+    fail?: boolean;
+    abandon?: boolean;
+    tokens?: number;
+    cost?: number;
+  },
 ) {
   log.sms(sid, 'SmsReceived', {
     messageSid: sid,
@@ -48,6 +55,8 @@ function task(
   });
   if (end.fail) {
     log.sms(sid, 'TaskFailed', { step: 'sendReply', errorType: 'E', errorMessage: 'm', attempts: 3, round: 0 });
+    if (end.abandon)
+      log.sms(sid, 'TaskAbandoned', { step: 'sendReply', lastError: 'm', retryWindow: '7 days', round: 0 });
   } else {
     log.sms(sid, 'TaskCompleted', { outcome: 'answered', processingMs: end.processingMs });
   }
@@ -88,6 +97,7 @@ describe('daily_stats read model', () => {
         failed: 1,
         rateLimited: 0,
         inProgress: 0,
+        abandoned: 0,
         successRate: 0.8,
         p50ProcessingMs: 2500,
         p95ProcessingMs: 3850,
@@ -140,6 +150,16 @@ describe('daily_stats read model', () => {
     await project(db.pool, dailyStatsReadModel, log.events.slice(seen));
     expect(await queries.dailyStats({ from: '2026-01-13' })).toMatchObject([
       { completed: 1, successRate: 1, p50ProcessingMs: 90_000 },
+    ]);
+  });
+
+  it('given a failed task whose retry window ends, then it counts as abandoned: not failed, not in progress, against the success rate', async () => {
+    const log = eventLog();
+    task(log, 'A1', '+14155550505', '2026-01-14T08:00:00.000Z', { processingMs: 0, fail: true, abandon: true });
+    task(log, 'A2', '+14155550505', '2026-01-14T09:00:00.000Z', { processingMs: 100 });
+    await project(db.pool, dailyStatsReadModel, log.events);
+    expect(await queries.dailyStats({ from: '2026-01-14', to: '2026-01-14' })).toMatchObject([
+      { received: 2, completed: 1, failed: 0, abandoned: 1, inProgress: 0, successRate: 0.5 },
     ]);
   });
 

@@ -147,6 +147,32 @@ describe('tasks read model', () => {
     });
   });
 
+  it("given a failure and no retry within the window, then the task is abandoned and keeps the failure's fields", async () => {
+    const log = eventLog();
+    answeredTask(log, 'SMABANDON1');
+    log.sms('SMABANDON1', 'TaskFailed', {
+      step: 'ai',
+      errorType: 'AiCallsExhausted',
+      errorMessage: 'AI request failed (500)',
+      attempts: 3,
+      round: 0,
+    });
+    log.sms('SMABANDON1', 'TaskAbandoned', {
+      step: 'ai',
+      lastError: 'AI request failed (500)',
+      retryWindow: '7 days',
+      round: 0,
+    });
+    await project(db.pool, tasksReadModel, log.events);
+    expect(await queries.getTask('SMABANDON1')).toMatchObject({
+      status: 'abandoned',
+      success: false,
+      errorType: 'AiCallsExhausted',
+      attempts: 3,
+      metadata: { abandoned: { retryWindow: '7 days', at: expect.any(String) } },
+    });
+  });
+
   it('given a rate-limited SMS, then the task is completed with outcome rate_limited and the window', async () => {
     const log = eventLog();
     log.sms('SMR1', 'SmsReceived', {

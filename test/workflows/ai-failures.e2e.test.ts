@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { smsTask } from '../../workflows/sms-task.js';
 import { type RunningServer, sendJson, startServer } from '../fakes/http.js';
-import { type SmsStack, startSmsStack } from '../support/sms-stack.js';
+import { newSid, OUR_NUMBER, type SmsStack, startSmsStack } from '../support/sms-stack.js';
 import { dataOf, nextPhone, repliesTo, statusQuery, types, untilStep } from './helpers.js';
 
 const SMS_STATUS = defineSearchAttributeKey('SmsStatus', SearchAttributeType.KEYWORD);
@@ -97,7 +98,7 @@ describe('smsTask when the AI fails', () => {
     await untilStep(stack, sent.sid, 'needs_attention');
     expect(stack.openai.requests.map((r) => [r.model, r.status])).toEqual([['gpt-4o', 401]]);
     const [failed] = dataOf(await stack.events(`sms-${sent.sid}`), 'TaskFailed');
-    expect(failed).toMatchObject({ step: 'ai', errorType: 'AiRequestRejected', round: 0 });
+    expect(failed).toMatchObject({ step: 'ai', errorType: 'AiRequestRejected', round: 0, attempts: 1 });
     expect(await smsStatusAttribute(sent.sid)).toBe('NEEDS_ATTENTION');
     expect(repliesTo(stack, from)).toHaveLength(0);
     // Ops are alerted, without the person's full number
@@ -120,7 +121,9 @@ describe('smsTask when the AI fails', () => {
     expect(status).toMatchObject({ step: 'needs_attention', round: 0, lastError: expect.any(String) });
     expect(types(await stack.events(`sms-${sent.sid}`))).toEqual(['SmsReceived', 'TaskClassified', 'TaskFailed']);
     const [failed] = dataOf(await stack.events(`sms-${sent.sid}`), 'TaskFailed');
-    expect(failed).toMatchObject({ step: 'ai', round: 0, errorType: 'AiCallsExhausted' });
+    expect(failed).toMatchObject({ step: 'ai', round: 0, errorType: 'AiCallsExhausted', attempts: 3 });
+    // The default model is also the configured fallback: no "fallback" to the same call
+    expect(stack.openai.requests.map((r) => r.model)).toEqual(['gpt-4o-mini', 'gpt-4o-mini', 'gpt-4o-mini']);
     expect(failed?.errorMessage).toMatch(/paid call 3 of 3/);
 
     // Then the task is findable by its search attribute
@@ -161,6 +164,37 @@ describe('smsTask when the AI fails', () => {
     expect(repliesTo(stack, from)).toHaveLength(1);
     expect(dataOf(await stack.events(`user-${from}`), 'UsageRecorded')).toHaveLength(1);
     expect(await smsStatusAttribute(sent.sid)).toBe('COMPLETED');
+  });
+
+  it('no retry within the window: TaskAbandoned with the window and the last error, and the run closes as failed', async () => {
+    const from = nextPhone();
+    stack.openai.knobs.failAlways(401);
+    const sid = newSid();
+    // Started by hand with a short window (the inbox starter's runs wait RETRY_WINDOW, 7 days)
+    const handle = await stack.client.workflow.start(smsTask, {
+      taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+      workflowId: `sms-${sid}`,
+      args: [
+        {
+          messageSid: sid,
+          from,
+          to: OUR_NUMBER,
+          body: GENERAL_QUESTION,
+          numMedia: 0,
+          provider: 'twilio',
+          receivedAt: new Date().toISOString(),
+          retryWindow: '2 seconds',
+        },
+      ],
+    });
+    expect(await handle.result()).toEqual({ outcome: 'failed' });
+    const events = await stack.events(`sms-${sid}`);
+    expect(types(events)).toEqual(['SmsReceived', 'TaskClassified', 'TaskFailed', 'TaskAbandoned']);
+    expect(dataOf(events, 'TaskAbandoned')).toEqual([
+      { step: 'ai', lastError: expect.stringMatching(/401/), retryWindow: '2 seconds', round: 0 },
+    ]);
+    expect(await smsStatusAttribute(sid)).toBe('FAILED');
+    expect(repliesTo(stack, from)).toHaveLength(0);
   });
 
   it('a retry sent as soon as NEEDS_ATTENTION shows, while the alert is still going out, is not lost', async () => {
