@@ -36,7 +36,7 @@ import { workflowIdFor } from '../workflows/types.js';
 import { AiCallError } from './ai-client.js';
 import type { ActivityDeps } from './deps.js';
 import { aiRejected, retryAfter } from './errors.js';
-import { appendEvents, asDomain, type Causation, findLast, readStreamOrEmpty } from './event-log.js';
+import { appendEvents, asDomain, type Causation, type Draft, findLast, readStreamOrEmpty } from './event-log.js';
 import { simulatorProvider } from './sms-provider.js';
 import { recordSmsReceived } from './sms-received.js';
 
@@ -94,6 +94,12 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
     now: now(),
   });
 
+  /** Appends one event of this round to the task's stream. */
+  const onTask = (input: SmsTaskInput, round: number, draft: Draft) =>
+    appendEvents(store, smsStream(input.messageSid), [draft], cause(input, round));
+  /** Error texts quote requests and addresses: no phone number goes into the log in clear. */
+  const errorText = (text: string) => maskPhonesIn(text).slice(0, 2000);
+
   async function readUser(phone: string) {
     const { events, revision } = await readStreamOrEmpty(store, userStream(phone));
     return { state: userStateFrom(events.map(asDomain) as UserEvent[]), revision };
@@ -121,12 +127,7 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
   }
 
   async function withhold(input: SmsTaskInput, round: number, kind: ReplyKind, reason: ReplyWithheldReason) {
-    await appendEvents(
-      store,
-      smsStream(input.messageSid),
-      [{ type: 'ReplyWithheld', step: 'reply-withheld', data: { kind, reason } }],
-      cause(input, round),
-    );
+    await onTask(input, round, { type: 'ReplyWithheld', step: 'reply-withheld', data: { kind, reason } });
     logger.info({ to: maskPhone(input.from), reason }, 'reply withheld');
   }
 
@@ -528,25 +529,17 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
       round: number;
     }) {
       const { input, round } = params;
-      await appendEvents(
-        store,
-        smsStream(input.messageSid),
-        [
-          {
-            type: 'TaskFailed',
-            step: 'failed',
-            data: {
-              step: params.step,
-              errorType: params.errorType,
-              // Error texts quote requests and addresses: no phone number goes into the log in clear.
-              errorMessage: maskPhonesIn(params.errorMessage).slice(0, 2000),
-              attempts: params.attempts,
-              round,
-            },
-          },
-        ],
-        cause(input, round),
-      );
+      await onTask(input, round, {
+        type: 'TaskFailed',
+        step: 'failed',
+        data: {
+          step: params.step,
+          errorType: params.errorType,
+          errorMessage: errorText(params.errorMessage),
+          attempts: params.attempts,
+          round,
+        },
+      });
     },
 
     async recordAbandoned(params: {
@@ -557,23 +550,11 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
       round: number;
     }) {
       const { input, round } = params;
-      await appendEvents(
-        store,
-        smsStream(input.messageSid),
-        [
-          {
-            type: 'TaskAbandoned',
-            step: 'abandoned',
-            data: {
-              step: params.step,
-              lastError: maskPhonesIn(params.lastError).slice(0, 2000),
-              retryWindow: params.retryWindow,
-              round,
-            },
-          },
-        ],
-        cause(input, round),
-      );
+      await onTask(input, round, {
+        type: 'TaskAbandoned',
+        step: 'abandoned',
+        data: { step: params.step, lastError: errorText(params.lastError), retryWindow: params.retryWindow, round },
+      });
       logger.warn({ workflowId: workflowIdFor(input.messageSid), step: params.step }, 'task abandoned: no retry came');
     },
 

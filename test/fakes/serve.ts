@@ -18,6 +18,7 @@ process.stdout.write(
     `TWILIO_API_BASE_URL=${twilio.baseUrl}`,
     'OPENAI_API_KEY=fake-key',
     `OPENAI_BASE_URL=${openai.baseUrl}`,
+    'OPENAI_FALLBACK_MODEL=gpt-4.1-mini',
     '',
   ].join('\n'),
 );
