@@ -3,6 +3,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 
 declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who is calling, set by requireRole / requireAdmin once the credential is checked. */
+    actor?: Actor;
+  }
   interface FastifyInstance {
     /** preHandler: 401 without `Authorization: Bearer <ADMIN_API_TOKEN>`; 403 when no token is configured. */
     requireAdmin: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
@@ -16,6 +20,16 @@ declare module 'fastify' {
 }
 
 export type Role = 'admin' | 'ops' | 'analyst';
+
+/** A checked caller; the same shape goes into the metadata of every event the API appends. */
+export interface Actor {
+  /** An account's email, a token's name, or "ADMIN_API_TOKEN". */
+  name: string;
+  role: Role;
+  kind: 'session' | 'token' | 'bootstrap';
+}
+
+const BOOTSTRAP: Actor = { name: 'ADMIN_API_TOKEN', role: 'admin', kind: 'bootstrap' };
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
@@ -34,15 +48,17 @@ export default fp(
       if (!token || !timingSafeEqual(digest(token), expected)) {
         return reply.status(401).send({ error: 'Unauthorized', message: 'Bearer token required', statusCode: 401 });
       }
+      request.actor = BOOTSTRAP;
     });
 
-    const roleOf = (request: FastifyRequest): Role | undefined => {
+    const actorOf = (request: FastifyRequest): Actor | undefined => {
       const header = request.headers.authorization ?? '';
       const token = header.startsWith('Bearer ') ? header.slice(7) : '';
-      return expected && token && timingSafeEqual(digest(token), expected) ? 'admin' : undefined;
+      return expected && token && timingSafeEqual(digest(token), expected) ? BOOTSTRAP : undefined;
     };
     app.decorate('requireRole', (roles: readonly Role[]) => async (request: FastifyRequest, reply: FastifyReply) => {
-      const role = roleOf(request);
+      const actor = actorOf(request);
+      const role = actor?.role;
       if (!role) {
         return reply.status(401).send({ error: 'Unauthorized', message: 'Bearer token required', statusCode: 401 });
       }
@@ -51,6 +67,7 @@ export default fp(
           .status(403)
           .send({ error: 'Forbidden', message: `Requires role ${roles.join(' or ')}`, statusCode: 403 });
       }
+      request.actor = actor;
     });
   },
   { name: 'admin-auth' },

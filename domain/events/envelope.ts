@@ -9,6 +9,17 @@ export const EventMetadataSchema = Type.Object({
   causationId: Type.Optional(Type.String({ minLength: 1 })),
   occurredAt: Type.String({ format: 'date-time' }),
   schemaVersion: Type.Integer({ minimum: 1 }),
+  /** Who made the change, on events appended through the admin API: the audit trail is the log. */
+  actor: Type.Optional(
+    Type.Object({
+      /** An account's email, a token's name, or "ADMIN_API_TOKEN" for the bootstrap credential. */
+      name: Type.String({ minLength: 1 }),
+      role: Type.Union([Type.Literal('admin'), Type.Literal('ops'), Type.Literal('analyst')]),
+      kind: Type.Union([Type.Literal('session'), Type.Literal('token'), Type.Literal('bootstrap')]),
+    }),
+  ),
+  /** Why, when the actor said. */
+  reason: Type.Optional(Type.String({ maxLength: 500 })),
 });
 export type EventMetadata = Static<typeof EventMetadataSchema>;
 
