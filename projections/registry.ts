@@ -1,3 +1,4 @@
+import { auditReadModel } from './audit/handler.js';
 import { dailyStatsReadModel } from './daily-stats/handler.js';
 import { errorLogsReadModel } from './error-logs/handler.js';
 import { messagesReadModel } from './messages/handler.js';
@@ -12,6 +13,7 @@ export const READ_MODELS: readonly ReadModel[] = [
   messagesReadModel,
   errorLogsReadModel,
   dailyStatsReadModel,
+  auditReadModel,
 ];
 
 export const PROJECTION_NAMES = READ_MODELS.map((m) => m.name);

@@ -9,6 +9,10 @@ export class NotFoundError extends Error {
 export class BadRequestError extends Error {
   override name = 'BadRequestError';
 }
+/** The request contradicts the current state (a task not waiting for a retry, a rebuild already running). */
+export class ConflictError extends Error {
+  override name = 'ConflictError';
+}
 
 /** Seconds a client should wait after a 503 (Twilio itself goes to the number's fallback URL at once). */
 export const UNAVAILABLE_RETRY_AFTER_S = 5;
@@ -48,7 +52,7 @@ function statusOf(error: FastifyError): number {
   if (error.validation) return 400;
   if (error instanceof NotFoundError || error instanceof StreamNotFoundError) return 404;
   if (error instanceof BadRequestError || error instanceof InvalidCursorError) return 400;
-  if (error instanceof WrongExpectedVersionError) return 409;
+  if (error instanceof WrongExpectedVersionError || error instanceof ConflictError) return 409;
   if (typeof error.statusCode === 'number' && error.statusCode >= 400) return error.statusCode;
   return 500;
 }

@@ -36,7 +36,8 @@ export const KeywordReplyCounted = defineEvent(
 export const UserOptedOut = defineEvent(
   'UserOptedOut',
   Type.Object({
-    source: Type.Union([Type.Literal('keyword'), Type.Literal('carrier')]),
+    /** 'admin': through the admin API (the actor is in the metadata). */
+    source: Type.Union([Type.Literal('keyword'), Type.Literal('carrier'), Type.Literal('admin')]),
     messageSid: Type.Optional(Type.String()),
   }),
 );

@@ -3,7 +3,13 @@ import { assertNever, defineReadModel, type ProjectionEvent } from '../runtime/t
 import { iso, loadRows, type Row, saveRows } from '../shared/rows.js';
 import { streamId } from '../shared/streams.js';
 
-export const ERROR_LOG_EVENTS = ['SmsReceived', 'TaskFailed', 'TaskRetryRequested', 'TaskCompleted'] as const;
+export const ERROR_LOG_EVENTS = [
+  'SmsReceived',
+  'TaskFailed',
+  'TaskRetryRequested',
+  'TaskCompleted',
+  'ErrorResolved',
+] as const;
 type ErrorLogProjectionEvent = ProjectionEvent<(typeof ERROR_LOG_EVENTS)[number]>;
 
 const COLUMNS = [
@@ -98,6 +104,14 @@ export const errorLogsReadModel = defineReadModel<(typeof ERROR_LOG_EVENTS)[numb
             changed.add(row);
           }
           break;
+        case 'ErrorResolved': {
+          // Closed by hand through the admin API (who and why are in the audit trail).
+          const row = errors.get(event.data.errorId);
+          if (!row || row.task_message_sid !== sid || row.resolved) break;
+          Object.assign(row, { resolved: true, resolved_at: at });
+          changed.add(row);
+          break;
+        }
         default:
           assertNever(event);
       }

@@ -1,0 +1,2 @@
+export { AUDIT_EVENTS, auditReadModel } from './handler.js';
+export * from './queries.js';
