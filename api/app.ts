@@ -6,7 +6,7 @@ import type { EventStore } from '../eventstore/port.js';
 import type { Config } from '../infra/config.js';
 import type { Pool } from '../infra/db.js';
 import type { Logger } from '../infra/logger.js';
-import adminAuth from './plugins/admin-auth.js';
+import adminAuth, { adminAuthOptions } from './plugins/admin-auth.js';
 import errorHandler from './plugins/error-handler.js';
 import eventStore from './plugins/event-store.js';
 import horizonWatch from './plugins/horizon-watch.js';
@@ -16,10 +16,12 @@ import readiness from './plugins/readiness.js';
 import smsInbox, { type SmsInboxOptions } from './plugins/sms-inbox.js';
 import temporal from './plugins/temporal.js';
 import twilioSignature, { twilioSignatureOptions } from './plugins/twilio-signature.js';
+import auth, { authRoutesOptions } from './routes/auth.js';
 import health from './routes/health.js';
 import simulator from './routes/simulator.js';
 import smsWebhooks from './routes/sms-webhooks.js';
 import temporalCodec, { temporalCodecOptions } from './routes/temporal-codec.js';
+import tokens from './routes/tokens.js';
 
 export interface AppDeps {
   config: Config;
@@ -48,12 +50,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(horizonWatch, { config: deps.config, logger: deps.logger });
   await app.register(formBody);
   await app.register(twilioSignature, twilioSignatureOptions(deps.config));
-  await app.register(adminAuth, { token: deps.config.ADMIN_API_TOKEN });
+  await app.register(adminAuth, adminAuthOptions(deps.config));
   await app.register(smsInbox, { taskQueue: deps.config.TEMPORAL_TASK_QUEUE, logger: deps.logger, ...deps.inbox });
 
   await app.register(health);
   await app.register(smsWebhooks);
   await app.register(simulator, { ourNumber: deps.config.TWILIO_PHONE_NUMBER ?? '+15005550006' });
   await app.register(temporalCodec, temporalCodecOptions(deps.config));
+  await app.register(auth, authRoutesOptions(deps.config));
+  await app.register(tokens);
   return app as unknown as FastifyInstance;
 }

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { ConfigError } from '../infra/config.js';
+import * as accounts from './commands/accounts.js';
 import * as dev from './commands/dev.js';
 import * as events from './commands/events.js';
 import * as projections from './commands/projections.js';
@@ -10,7 +11,7 @@ const program = new Command('sms-agent')
   .description('SMS-to-AI agent: Temporal workflows, an event store and PostgreSQL read models')
   .showHelpAfterError();
 
-for (const command of [dev, roles, events, projections, replay]) command.register(program);
+for (const command of [dev, roles, events, projections, replay, accounts]) command.register(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -88,6 +88,12 @@ export const ConfigSchema = Type.Object({
   PG_IDLE_IN_TRANSACTION_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 60_000 }),
   EVENTSTORE_APPEND_TIMEOUT_MS: PositiveInt(3_000, 'client-side deadline of each event store append query'),
   EVENTSTORE_HOLDBACK_ALERT_SECONDS: PositiveInt(60, 'alert when committed events wait this long behind a transaction'),
+
+  // Admin API, who gets in (api/plugins/admin-auth.ts, api/auth/): sessions and login limits.
+  SESSION_IDLE_HOURS: Type.Number({ exclusiveMinimum: 0, default: 12, description: 'a session unused this long ends' }),
+  LOGIN_RATE_LIMIT_PER_MINUTE: PositiveInt(10, 'login attempts per client IP per minute'),
+  LOGIN_MAX_FAILURES: PositiveInt(5, 'failed logins per account before it is locked for the window'),
+  LOGIN_FAILURE_WINDOW_MINUTES: PositiveInt(15, 'how long failed logins count against an account'),
 });
 
 export type Config = Static<typeof ConfigSchema>;

@@ -1,25 +1,35 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import cookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { type Config, publicUrl } from '../../infra/config.js';
+import { SESSION_COOKIE, type Session, touchSession } from '../auth/sessions.js';
+import { findLiveToken } from '../auth/tokens.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** Who is calling, set by requireRole / requireAdmin once the credential is checked. */
     actor?: Actor;
+    /** The session behind the cookie, when that was the credential (logout and `me` need it). */
+    authSession?: Session;
   }
   interface FastifyInstance {
-    /** preHandler: 401 without `Authorization: Bearer <ADMIN_API_TOKEN>`; 403 when no token is configured. */
+    /** preHandler: requireRole(['admin']). */
     requireAdmin: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
     /**
-     * preHandler for the given roles: 401 without a valid credential, 403 for another role. Today the
-     * only credential is the bootstrap ADMIN_API_TOKEN (role admin); sessions and program tokens come
-     * with the admin API and plug in here.
+     * preHandler for the given roles. Credentials, in this order: `Authorization: Bearer` with the
+     * bootstrap ADMIN_API_TOKEN or an API token, else the session cookie. 401 without a valid one,
+     * 403 for another role, and 403 for a cookie-authenticated change without the session's
+     * X-CSRF-Token.
      */
     requireRole: (roles: readonly Role[]) => (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+    /** Session settings the auth routes share with the checks. */
+    authSettings: AdminAuthOptions & { idleMs: number; now: () => Date };
   }
 }
 
 export type Role = 'admin' | 'ops' | 'analyst';
+export const ROLES: readonly Role[] = ['admin', 'ops', 'analyst'];
 
 /** A checked caller; the same shape goes into the metadata of every event the API appends. */
 export interface Actor {
@@ -29,46 +39,86 @@ export interface Actor {
   kind: 'session' | 'token' | 'bootstrap';
 }
 
+export interface AdminAuthOptions {
+  /** ADMIN_API_TOKEN, the bootstrap admin credential. */
+  token?: string;
+  sessionIdleHours: number;
+  /** Secure cookies (PUBLIC_URL is https). */
+  secureCookies: boolean;
+  /** Injected in tests; the session clock. */
+  now?: () => Date;
+}
+
+export const adminAuthOptions = (config: Config): AdminAuthOptions => ({
+  token: config.ADMIN_API_TOKEN,
+  sessionIdleHours: config.SESSION_IDLE_HOURS,
+  secureCookies: publicUrl(config).startsWith('https:'),
+});
+
 const BOOTSTRAP: Actor = { name: 'ADMIN_API_TOKEN', role: 'admin', kind: 'bootstrap' };
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
+const sameSecret = (a: string, b: string) => timingSafeEqual(digest(a), digest(b));
+
+const unauthorized = (reply: FastifyReply, message: string) =>
+  reply.status(401).send({ error: 'Unauthorized', message, statusCode: 401 });
+const forbidden = (reply: FastifyReply, message: string) =>
+  reply.status(403).send({ error: 'Forbidden', message, statusCode: 403 });
 
 export default fp(
-  async (app: FastifyInstance, options: { token?: string }) => {
-    const expected = options.token ? digest(options.token) : undefined;
-    app.decorate('requireAdmin', async (request: FastifyRequest, reply: FastifyReply) => {
-      if (!expected) {
-        return reply
-          .status(403)
-          .send({ error: 'Forbidden', message: 'Admin API disabled: set ADMIN_API_TOKEN', statusCode: 403 });
-      }
-      const header = request.headers.authorization ?? '';
-      const token = header.startsWith('Bearer ') ? header.slice(7) : '';
-      // Compare digests: equal length, constant time, whatever the caller sent.
-      if (!token || !timingSafeEqual(digest(token), expected)) {
-        return reply.status(401).send({ error: 'Unauthorized', message: 'Bearer token required', statusCode: 401 });
-      }
-      request.actor = BOOTSTRAP;
-    });
-
-    const actorOf = (request: FastifyRequest): Actor | undefined => {
-      const header = request.headers.authorization ?? '';
-      const token = header.startsWith('Bearer ') ? header.slice(7) : '';
-      return expected && token && timingSafeEqual(digest(token), expected) ? BOOTSTRAP : undefined;
+  async (app: FastifyInstance, options: AdminAuthOptions) => {
+    await app.register(cookie);
+    const settings = {
+      ...options,
+      idleMs: options.sessionIdleHours * 3_600_000,
+      now: options.now ?? (() => new Date()),
     };
-    app.decorate('requireRole', (roles: readonly Role[]) => async (request: FastifyRequest, reply: FastifyReply) => {
-      const actor = actorOf(request);
-      const role = actor?.role;
-      if (!role) {
-        return reply.status(401).send({ error: 'Unauthorized', message: 'Bearer token required', statusCode: 401 });
+    app.decorate('authSettings', settings);
+    app.decorateRequest('actor', undefined);
+    app.decorateRequest('authSession', undefined);
+
+    /** The caller's credential, checked; `null` when one was sent but is not valid. */
+    async function authenticate(
+      request: FastifyRequest,
+    ): Promise<{ actor: Actor; session?: Session } | null | undefined> {
+      const header = request.headers.authorization;
+      if (header !== undefined) {
+        const token = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
+        if (!token) return null;
+        if (options.token && sameSecret(token, options.token)) return { actor: BOOTSTRAP };
+        const found = await findLiveToken(app.pg, token, settings.now());
+        return found ? { actor: { name: found.name, role: found.role, kind: 'token' } } : null;
       }
-      if (!roles.includes(role)) {
-        return reply
-          .status(403)
-          .send({ error: 'Forbidden', message: `Requires role ${roles.join(' or ')}`, statusCode: 403 });
+      const cookieValue = request.cookies[SESSION_COOKIE];
+      if (!cookieValue) return undefined;
+      const session = await touchSession(app.pg, cookieValue, settings.now(), settings.idleMs);
+      return session ? { actor: { name: session.email, role: session.role, kind: 'session' }, session } : null;
+    }
+
+    const requireRole = (roles: readonly Role[]) => async (request: FastifyRequest, reply: FastifyReply) => {
+      const found = await authenticate(request);
+      if (!found) {
+        return unauthorized(
+          reply,
+          found === null
+            ? 'The credential is not valid (expired, revoked or signed out)'
+            : 'Sign in or send a bearer token',
+        );
       }
-      request.actor = actor;
-    });
+      if (!roles.includes(found.actor.role)) return forbidden(reply, `Requires role ${roles.join(' or ')}`);
+      // Double submit bound to the session: a cross-site form can send the cookie but cannot read the token.
+      if (found.session && !SAFE_METHODS.has(request.method)) {
+        const sent = request.headers['x-csrf-token'];
+        if (typeof sent !== 'string' || !sameSecret(sent, found.session.csrfToken)) {
+          return forbidden(reply, 'X-CSRF-Token missing or wrong (GET /api/auth/me gives it)');
+        }
+      }
+      request.actor = found.actor;
+      request.authSession = found.session;
+    };
+    app.decorate('requireRole', requireRole);
+    app.decorate('requireAdmin', requireRole(['admin']));
   },
-  { name: 'admin-auth' },
+  { name: 'admin-auth', dependencies: ['postgres'] },
 );

@@ -2,6 +2,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { FormatRegistry } from '@sinclair/typebox';
 import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
 import { type AuditEvent, auditEvents } from '../admin/audit-events.js';
+import { type AdminEvent, adminEvents } from '../admin/events.js';
 import { type BroadcastEvent, broadcastEvents } from '../broadcast/events.js';
 import { codePointsAtMost, MAX_BODY_CODE_POINTS } from '../sms/inbound-body.js';
 import { type SmsTaskEvent, smsTaskEvents } from '../sms-task/events.js';
@@ -17,11 +18,17 @@ if (!FormatRegistry.Has('date-time')) {
 }
 
 /** Every domain event of the service. */
-export type DomainEvent = SmsTaskEvent | UserEvent | BroadcastEvent | AuditEvent;
+export type DomainEvent = SmsTaskEvent | UserEvent | BroadcastEvent | AuditEvent | AdminEvent;
 export type DomainEventType = DomainEvent['type'];
 export type EventOfType<T extends DomainEventType> = Extract<DomainEvent, { type: T }>;
 
-const definitions: EventDefinition[] = [...smsTaskEvents, ...userEvents, ...broadcastEvents, ...auditEvents];
+const definitions: EventDefinition[] = [
+  ...smsTaskEvents,
+  ...userEvents,
+  ...broadcastEvents,
+  ...auditEvents,
+  ...adminEvents,
+];
 const byType = new Map<string, { definition: EventDefinition; check: TypeCheck<TSchema> }>(
   definitions.map((d) => [d.type, { definition: d, check: TypeCompiler.Compile(d.data) }]),
 );

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import twilio from 'twilio';
 import { afterAll, beforeAll, beforeEach, inject } from 'vitest';
 import { type AppDeps, buildApp } from '../../api/app.js';
+import { migrateAuth } from '../../api/auth/migrate.js';
 import { migrateInbox } from '../../api/inbox/checkpoint.js';
 import { TEMPORAL_RECONNECT_ARGS } from '../../api/inbox/start-task.js';
 import { buildActivityDeps, createSmsWorker } from '../../cli/roles/worker.js';
@@ -101,6 +102,7 @@ export async function startSmsStack(
   const logger = createLogger({ level: baseEnv.LOG_LEVEL });
   await migrateEventStore({ url: db.url });
   await migrateInbox(db.url);
+  await migrateAuth(db.url);
   const store = createEventStore({ url: db.url });
   const pool = createPool(db.url, { max: 5 });
   // The same codecs on every client and worker of the stack, as cli/roles does.
