@@ -17,10 +17,15 @@ import smsInbox, { type SmsInboxOptions } from './plugins/sms-inbox.js';
 import temporal from './plugins/temporal.js';
 import twilioSignature, { twilioSignatureOptions } from './plugins/twilio-signature.js';
 import auth, { authRoutesOptions } from './routes/auth.js';
+import audit from './routes/audit.js';
+import errorActions from './routes/error-actions.js';
 import health from './routes/health.js';
+import projectionActions from './routes/projection-actions.js';
 import simulator from './routes/simulator.js';
 import smsWebhooks from './routes/sms-webhooks.js';
+import taskActions from './routes/task-actions.js';
 import temporalCodec, { temporalCodecOptions } from './routes/temporal-codec.js';
+import userActions from './routes/user-actions.js';
 import tokens from './routes/tokens.js';
 
 export interface AppDeps {
@@ -59,5 +64,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(temporalCodec, temporalCodecOptions(deps.config));
   await app.register(auth, authRoutesOptions(deps.config));
   await app.register(tokens);
+  // Admin actions and the audit trail: each change is an event with its actor.
+  await app.register(taskActions);
+  await app.register(userActions);
+  await app.register(errorActions);
+  await app.register(projectionActions);
+  await app.register(audit);
   return app as unknown as FastifyInstance;
 }

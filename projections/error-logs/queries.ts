@@ -48,6 +48,10 @@ const COLUMNS = `id, type, message, task_message_sid, user_phone, step, attempts
 export function errorLogQueries(db: Queryable, schema: string) {
   const errorLogs = qualified(schema, 'error_logs');
   return {
+    async getError(id: string): Promise<ErrorLogView | null> {
+      const rows = await selectRows<ErrorLogView>(db, `SELECT ${COLUMNS} FROM ${errorLogs} WHERE id = $1::uuid`, [id]);
+      return rows[0] ?? null;
+    },
     /** Newest first. */
     async listErrors(filter: ErrorFilter = {}): Promise<PageOf<ErrorLogView>> {
       const limit = clampLimit(filter.limit);
