@@ -31,7 +31,7 @@ describe('API tokens', () => {
     const list = await call(stack, 'GET', '/api/tokens', { bearer: bootstrap() });
     expect(list.status).toBe(200);
     expect(JSON.stringify(list.body)).not.toContain(token.slice(4));
-    const listed = (list.body?.items as Record<string, unknown>[]).find((t) => t.id === created.body?.id);
+    const listed = ((list.body?.items ?? []) as Record<string, unknown>[]).find((t) => t.id === created.body?.id);
     expect(listed).toEqual({
       id: created.body?.id,
       name: 'nightly export',
@@ -110,7 +110,7 @@ describe('API tokens', () => {
     expect(events[1]?.metadata.actor).toEqual({ name: 'ADMIN_API_TOKEN', role: 'admin', kind: 'bootstrap' });
 
     const list = await call(stack, 'GET', '/api/tokens', { bearer: bootstrap() });
-    const listed = (list.body?.items as Record<string, unknown>[]).find((t) => t.id === body?.id);
+    const listed = ((list.body?.items ?? []) as Record<string, unknown>[]).find((t) => t.id === body?.id);
     expect(listed?.revokedAt).toEqual(expect.any(String));
 
     const unknown = await call(stack, 'DELETE', '/api/tokens/00000000-0000-4000-8000-000000000000', {
