@@ -12,6 +12,12 @@ const SECRET_PATHS = [
   'req.headers.authorization',
   'req.headers["x-twilio-signature"]',
   'headers.authorization',
+  // Session cookies and their CSRF tokens (api/plugins/admin-auth.ts).
+  'req.headers.cookie',
+  'headers.cookie',
+  'req.headers["x-csrf-token"]',
+  'res.headers["set-cookie"]',
+  '*.csrfToken',
   'config.TWILIO_AUTH_TOKEN',
   'config.OPENAI_API_KEY',
   'config.ADMIN_API_TOKEN',
