@@ -37,3 +37,11 @@ export async function appendAction<T extends DomainEventType>(
   });
   return store.append(stream, [{ id: action.id, ...event }], { expectedRevision });
 }
+
+/**
+ * preValidation for actions whose body is optional (`{reason?}`): a POST with no body at all (a
+ * script's `curl -X POST`) is validated as `{}` instead of failing "body must be object".
+ */
+export async function optionalBody(request: FastifyRequest): Promise<void> {
+  if (request.body === undefined || request.body === null) request.body = {};
+}

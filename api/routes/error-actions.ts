@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { eventId, smsStream } from '../../domain/events/envelope.js';
 import { createReadModelQueries } from '../../projections/queries.js';
 import { workflowIdFor } from '../../workflows/types.js';
-import { actionContext, appendAction } from '../actions/append-action.js';
+import { actionContext, appendAction, optionalBody } from '../actions/append-action.js';
 import { ConflictError, NotFoundError } from '../plugins/error-handler.js';
 import { ACTION_ERRORS, ActionError, ReasonBody } from '../schemas/actions.js';
 import { ErrorParams, ResolveResponse } from '../schemas/error-actions.js';
@@ -19,6 +19,7 @@ const errorActions: FastifyPluginAsyncTypebox = async (app) => {
     '/api/errors/:id/resolve',
     {
       preHandler: app.requireRole(['admin', 'ops']),
+      preValidation: optionalBody,
       schema: {
         params: ErrorParams,
         body: ReasonBody,

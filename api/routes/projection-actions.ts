@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { PROJECTION_NAMES } from '../../projections/registry.js';
 import { rebuildReadModels } from '../../projections/runtime/rebuild.js';
-import { actionContext, appendAction } from '../actions/append-action.js';
+import { actionContext, appendAction, optionalBody } from '../actions/append-action.js';
 import { ConflictError, NotFoundError } from '../plugins/error-handler.js';
 import { ACTION_ERRORS, ActionError } from '../schemas/actions.js';
 import {
@@ -35,6 +35,7 @@ const projectionActions: FastifyPluginAsyncTypebox = async (app) => {
     '/api/projections/:name/rebuild',
     {
       preHandler: admin,
+      preValidation: optionalBody,
       schema: {
         params: ProjectionParams,
         body: RebuildBody,

@@ -3,7 +3,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { eventId, smsStream } from '../../domain/events/envelope.js';
 import { type RetryRequest, type SmsTaskStatus, workflowIdFor } from '../../workflows/types.js';
-import { type ActionContext, actionContext, appendAction } from '../actions/append-action.js';
+import { type ActionContext, actionContext, appendAction, optionalBody } from '../actions/append-action.js';
 import { ConflictError, NotFoundError } from '../plugins/error-handler.js';
 import { ACTION_ERRORS, ActionError } from '../schemas/actions.js';
 import {
@@ -31,6 +31,7 @@ const taskActions: FastifyPluginAsyncTypebox = async (app) => {
     '/api/tasks/:messageSid/retry',
     {
       preHandler: staff,
+      preValidation: optionalBody,
       schema: {
         params: TaskParams,
         body: RetryBody,

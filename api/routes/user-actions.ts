@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { userStream } from '../../domain/events/envelope.js';
 import { maskPhone } from '../../domain/phone.js';
 import { WrongExpectedVersionError } from '../../eventstore/port.js';
-import { type ActionContext, actionContext, appendAction } from '../actions/append-action.js';
+import { type ActionContext, actionContext, appendAction, optionalBody } from '../actions/append-action.js';
 import { NotFoundError } from '../plugins/error-handler.js';
 import { ACTION_ERRORS, ActionError, ReasonBody } from '../schemas/actions.js';
 import { TierBody, UserActionResponse, UserParams } from '../schemas/user-actions.js';
@@ -57,6 +57,7 @@ const userActions: FastifyPluginAsyncTypebox = async (app) => {
       `/api/users/:phone/${path}`,
       {
         preHandler: app.requireRole(['admin', 'ops']),
+        preValidation: optionalBody,
         schema: { params: UserParams, body: ReasonBody, response: responses },
       },
       async (request) => {
