@@ -17,7 +17,7 @@ export async function api(
     headers: token ? { authorization: `Bearer ${token}` } : {},
     ...(options.body !== undefined ? { payload: options.body as Record<string, unknown> } : {}),
   });
-  return { status: response.statusCode, body: response.json() as Record<string, any>, headers: response.headers };
+  return { status: response.statusCode, body: response.json() as Record<string, unknown>, headers: response.headers };
 }
 
 /** A program token of the given role, made through POST /api/tokens with the bootstrap token. */
