@@ -1,7 +1,7 @@
 import type { Pool } from '../../infra/db.js';
 
 /**
- * Failed logins counted per email, whether or not an account has it: a locked address and an
+ * Login attempts counted per email, whether or not an account has it: a locked address and an
  * unknown one look the same. @fastify/rate-limit covers the per-IP side; it has no notion of an
  * account that many IPs try, hence this small counter.
  */
@@ -10,23 +10,21 @@ export interface FailurePolicy {
   windowMs: number;
 }
 
-export async function isLocked(pool: Pool, email: string, now: Date, policy: FailurePolicy): Promise<boolean> {
+/**
+ * Counts this attempt before the password is checked (so parallel guesses cannot slip past the
+ * limit) and says whether it may go on: false once `maxFailures` attempts failed in the window.
+ * A window that has passed starts again at this attempt; a successful login clears the count.
+ */
+export async function admitAttempt(pool: Pool, email: string, now: Date, policy: FailurePolicy): Promise<boolean> {
   const { rows } = await pool.query(
-    'SELECT 1 FROM admin.login_failures WHERE email = $1 AND failures >= $2 AND window_started_at > $3',
-    [email, policy.maxFailures, new Date(now.getTime() - policy.windowMs)],
-  );
-  return rows.length > 0;
-}
-
-/** Counts one failure; a window that has passed starts again at this one. */
-export async function recordFailure(pool: Pool, email: string, now: Date, policy: FailurePolicy): Promise<void> {
-  await pool.query(
     `INSERT INTO admin.login_failures AS f (email, failures, window_started_at) VALUES ($1, 1, $2)
      ON CONFLICT (email) DO UPDATE SET
        failures = CASE WHEN f.window_started_at > $3 THEN f.failures + 1 ELSE 1 END,
-       window_started_at = CASE WHEN f.window_started_at > $3 THEN f.window_started_at ELSE $2 END`,
+       window_started_at = CASE WHEN f.window_started_at > $3 THEN f.window_started_at ELSE $2 END
+     RETURNING failures`,
     [email, now, new Date(now.getTime() - policy.windowMs)],
   );
+  return (rows[0]?.failures as number) <= policy.maxFailures;
 }
 
 export async function clearFailures(pool: Pool, email: string): Promise<void> {

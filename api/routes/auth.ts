@@ -5,7 +5,7 @@ import { Type } from '@sinclair/typebox';
 import type { Config } from '../../infra/config.js';
 import { normaliseEmail } from '../auth/accounts.js';
 import { TooManyRequestsError } from '../auth/errors.js';
-import { clearFailures, type FailurePolicy, isLocked, recordFailure } from '../auth/login-failures.js';
+import { admitAttempt, clearFailures, type FailurePolicy } from '../auth/login-failures.js';
 import { hashPassword, verifyPassword } from '../auth/passwords.js';
 import { closeSession, openSession, SESSION_COOKIE } from '../auth/sessions.js';
 import { ROLES } from '../plugins/admin-auth.js';
@@ -54,7 +54,7 @@ const auth: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, options) 
     async (request, reply) => {
       const email = normaliseEmail(request.body.email);
       const now = app.authSettings.now();
-      if (await isLocked(app.pg, email, now, options.failures)) {
+      if (!(await admitAttempt(app.pg, email, now, options.failures))) {
         throw new TooManyRequestsError('Too many failed logins for this account; try again later');
       }
       const { rows } = await app.pg.query(
@@ -64,7 +64,6 @@ const auth: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, options) 
       const account = rows[0];
       const matches = await verifyPassword(request.body.password, account?.password_hash ?? (await dummy()));
       if (!account || !matches || account.disabled_at) {
-        await recordFailure(app.pg, email, now, options.failures);
         request.log.info({ reason: 'wrong credentials' }, 'login refused');
         return reply.status(401).send(WRONG);
       }

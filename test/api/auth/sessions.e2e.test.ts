@@ -147,6 +147,15 @@ describe('sessions over real HTTP', () => {
     expect((await login(stack, bystander.email, bystander.password)).response.status).toBe(200);
   });
 
+  it('per account, parallel guesses cannot slip past the limit: of 10 at once, 3 are checked and 7 refused', async () => {
+    const target = await newAccount(stack, 'ops');
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => login(stack, target.email, `parallel-guess-${i}`)),
+    );
+    const statuses = answers.map((a) => a.response.status).sort();
+    expect(statuses).toEqual([...Array(3).fill(401), ...Array(7).fill(429)]);
+  });
+
   it('roles: an analyst session reads but gets 403 on an admin route, even with its CSRF token', async () => {
     const analyst = await newAccount(stack, 'analyst');
     const { cookie, body } = await login(stack, analyst.email, analyst.password);
