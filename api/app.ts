@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { EventStore } from '../eventstore/port.js';
-import type { Config } from '../infra/config.js';
+import { type Config, temporalUiUrl } from '../infra/config.js';
 import type { Pool } from '../infra/db.js';
 import type { Logger } from '../infra/logger.js';
 import adminAuth, { adminAuthOptions } from './plugins/admin-auth.js';
@@ -11,22 +11,29 @@ import errorHandler from './plugins/error-handler.js';
 import eventStore from './plugins/event-store.js';
 import horizonWatch from './plugins/horizon-watch.js';
 import metrics from './plugins/metrics.js';
+import openapi from './plugins/openapi.js';
 import postgres from './plugins/postgres.js';
 import readiness from './plugins/readiness.js';
 import smsInbox, { type SmsInboxOptions } from './plugins/sms-inbox.js';
 import temporal from './plugins/temporal.js';
 import twilioSignature, { twilioSignatureOptions } from './plugins/twilio-signature.js';
+import analystRedaction from './redact.js';
+import analytics from './routes/analytics.js';
 import auth, { authRoutesOptions } from './routes/auth.js';
 import audit from './routes/audit.js';
 import errorActions from './routes/error-actions.js';
+import failures from './routes/failures.js';
 import health from './routes/health.js';
+import projectionsStatus from './routes/projections.js';
 import projectionActions from './routes/projection-actions.js';
 import simulator from './routes/simulator.js';
 import smsWebhooks from './routes/sms-webhooks.js';
 import taskActions from './routes/task-actions.js';
+import tasks from './routes/tasks.js';
 import temporalCodec, { temporalCodecOptions } from './routes/temporal-codec.js';
 import userActions from './routes/user-actions.js';
 import tokens from './routes/tokens.js';
+import users, { quotaPolicyOf } from './routes/users.js';
 
 export interface AppDeps {
   config: Config;
@@ -57,11 +64,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(twilioSignature, twilioSignatureOptions(deps.config));
   await app.register(adminAuth, adminAuthOptions(deps.config));
   await app.register(smsInbox, { taskQueue: deps.config.TEMPORAL_TASK_QUEUE, logger: deps.logger, ...deps.inbox });
+  // Before the routes: the document is built from routes registered after it; redaction hooks every answer.
+  await app.register(openapi);
+  await app.register(analystRedaction);
 
   await app.register(health);
   await app.register(smsWebhooks);
   await app.register(simulator, { ourNumber: deps.config.TWILIO_PHONE_NUMBER ?? '+15005550006' });
   await app.register(temporalCodec, temporalCodecOptions(deps.config));
+  await app.register(tasks, { temporalUiUrl: temporalUiUrl(deps.config), namespace: deps.config.TEMPORAL_NAMESPACE });
+  await app.register(failures);
+  await app.register(users, { policy: quotaPolicyOf(deps.config) });
+  await app.register(analytics);
+  await app.register(projectionsStatus);
   await app.register(auth, authRoutesOptions(deps.config));
   await app.register(tokens);
   // Admin actions and the audit trail: each change is an event with its actor.

@@ -94,6 +94,9 @@ export const ConfigSchema = Type.Object({
   LOGIN_RATE_LIMIT_PER_MINUTE: PositiveInt(10, 'login attempts per client IP per minute'),
   LOGIN_MAX_FAILURES: PositiveInt(5, 'failed logins per account before it is locked for the window'),
   LOGIN_FAILURE_WINDOW_MINUTES: PositiveInt(15, 'how long failed logins count against an account'),
+
+  // Admin API, read routes: where a task page links to its run in the Temporal UI.
+  TEMPORAL_UI_URL: Type.Optional(Url('Temporal UI base URL for links; default TEMPORAL_UI_ORIGIN')),
 });
 
 export type Config = Static<typeof ConfigSchema>;
@@ -194,3 +197,9 @@ function dedupe(problems: { variable: string; message: string }[]) {
 export const publicUrl = (config: Config) =>
   (config.PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/$/, '');
 export const twilioConfigured = (config: Config) => config.TWILIO_ACCOUNT_SID !== undefined;
+
+/** The Temporal UI base URL the admin API links runs to. */
+export const temporalUiUrl = (config: Config) => {
+  const url = config.TEMPORAL_UI_URL ?? config.TEMPORAL_UI_ORIGIN ?? `http://localhost:${config.TEMPORAL_UI_PORT}`;
+  return url.replace(/\/$/, '');
+};

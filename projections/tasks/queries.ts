@@ -64,6 +64,23 @@ export const TaskView = Type.Object({
 });
 export type TaskView = Static<typeof TaskView>;
 
+/** A task waiting for ops, with the error that stopped it. */
+export const FailedTaskView = Type.Object({
+  task: TaskView,
+  lastError: Nullable(
+    Type.Object({
+      id: S,
+      type: S,
+      message: S,
+      step: S,
+      attempts: I,
+      round: I,
+      createdAt: IsoTime,
+    }),
+  ),
+});
+export type FailedTaskView = Static<typeof FailedTaskView>;
+
 export const TASK_STATUSES = [
   'received',
   'classified',
@@ -76,18 +93,28 @@ export const TASK_STATUSES = [
   'abandoned',
 ] as const;
 
+/** Bounded filter strings: an oversized value is a 400, never a slow query. */
+const Short = Type.String({ minLength: 1, maxLength: 64 });
+
 export const TaskFilter = Type.Object({
   status: Type.Optional(Type.Union(TASK_STATUSES.map((s) => Type.Literal(s)))),
-  category: Type.Optional(S),
-  phone: Type.Optional(S),
+  category: Type.Optional(Short),
+  /** The sender's tier when the SMS arrived (the daily-stats facts), not their tier today. */
+  tier: Type.Optional(Short),
+  phone: Type.Optional(Short),
   /** created_at >= from */
   from: Type.Optional(IsoTime),
   /** created_at < to */
   to: Type.Optional(IsoTime),
+  /** Case-insensitive text: message sid, model, error type and message, and (for admins and ops) SMS and answer. */
+  q: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
-  cursor: Type.Optional(S),
+  cursor: Type.Optional(Type.String({ maxLength: 200 })),
 });
 export type TaskFilter = Static<typeof TaskFilter>;
+
+/** `q` as a LIKE pattern that matches its characters literally. */
+const likePattern = (q: string) => `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 const COLUMNS = `id, message_sid, user_phone, sms_content, ai_response, category, priority, complexity_score,
   classifier, keyword, status, outcome, success, model, fallback_used, prompt_tokens, completion_tokens, tokens_used,
@@ -97,14 +124,30 @@ const COLUMNS = `id, message_sid, user_phone, sms_content, ai_response, category
 
 export function taskQueries(db: Queryable, schema: string) {
   const tasks = qualified(schema, 'tasks');
+  const facts = qualified(schema, 'daily_stats_tasks');
+  const errorLogs = qualified(schema, 'error_logs');
   return {
-    /** Newest first; filters combine with AND. */
-    async listTasks(filter: TaskFilter = {}): Promise<PageOf<TaskView>> {
+    /**
+     * Newest first; filters combine with AND. `searchBodies: false` keeps `q` off the SMS and the
+     * answer (analysts see neither, so they must not be able to probe them by searching).
+     */
+    async listTasks(filter: TaskFilter = {}, options: { searchBodies?: boolean } = {}): Promise<PageOf<TaskView>> {
       const limit = clampLimit(filter.limit);
       const q = conditions();
       if (filter.status) q.where(`status = ${q.add(filter.status)}`);
       if (filter.category) q.where(`category = ${q.add(filter.category)}`);
+      if (filter.tier) {
+        q.where(
+          `EXISTS (SELECT 1 FROM ${facts} f WHERE f.message_sid = ${tasks}.message_sid AND f.tier = ${q.add(filter.tier)})`,
+        );
+      }
       if (filter.phone) q.where(`user_phone = ${q.add(filter.phone)}`);
+      if (filter.q) {
+        const p = q.add(likePattern(filter.q));
+        const fields = ['message_sid', 'model', 'error_type', 'error_message'];
+        if (options.searchBodies !== false) fields.push('sms_content', 'ai_response');
+        q.where(`(${fields.map((f) => `${f} ILIKE ${p}`).join(' OR ')})`);
+      }
       if (filter.from) q.where(`created_at >= ${q.add(filter.from)}`);
       if (filter.to) q.where(`created_at < ${q.add(filter.to)}`);
       if (filter.cursor) {
@@ -134,6 +177,49 @@ export function taskQueries(db: Queryable, schema: string) {
         [options.from ?? null],
       );
       return Object.fromEntries(rows.map((r) => [r.status, r.count]));
+    },
+
+    /**
+     * Tasks waiting for an operator (status failed), newest first, each with its latest error
+     * from error_logs (null while that projection has not caught up).
+     */
+    async listFailedTasks(filter: { limit?: number; cursor?: string } = {}): Promise<PageOf<FailedTaskView>> {
+      const limit = clampLimit(filter.limit);
+      const q = conditions();
+      q.where(`t.status = 'failed'`);
+      if (filter.cursor) {
+        const [at, sid] = decodeCursor(filter.cursor);
+        q.where(`(t.created_at, t.message_sid) < (${q.add(at)}::timestamptz, ${q.add(sid)})`);
+      }
+      const rows = await selectRows<TaskView & { lastError: FailedTaskView['lastError'] }>(
+        db,
+        `SELECT ${COLUMNS.split(',')
+          .map((c) => `t.${c.trim()}`)
+          .join(', ')},
+           (SELECT json_build_object('id', e.id, 'type', e.type, 'message', e.message, 'step', e.step,
+                     'attempts', e.attempts, 'round', e.round, 'createdAt', e.created_at)
+              FROM ${errorLogs} e WHERE e.task_message_sid = t.message_sid
+              ORDER BY e.created_at DESC, e.id DESC LIMIT 1) AS last_error
+         FROM ${tasks} t ${q.sql} ORDER BY t.created_at DESC, t.message_sid DESC LIMIT ${limit + 1}`,
+        q.values,
+      );
+      const page = toPage(rows, limit, (r) => encodeCursor(r.createdAt, r.messageSid));
+      return {
+        items: page.items.map(({ lastError, ...task }) => ({ task, lastError: lastError ?? null })),
+        nextCursor: page.nextCursor,
+      };
+    },
+
+    /** What one person's tasks have cost so far: tasks, tokens, USD. */
+    async costForPhone(phone: string): Promise<{ tasks: number; tokens: number; costUsd: number }> {
+      const rows = await selectRows<{ tasks: number; tokens: number; costUsd: number }>(
+        db,
+        `SELECT count(*) AS tasks, coalesce(sum(tokens_used), 0)::bigint AS tokens,
+           coalesce(sum(cost_usd), 0)::numeric AS cost_usd
+         FROM ${tasks} WHERE user_phone = $1`,
+        [phone],
+      );
+      return rows[0] ?? { tasks: 0, tokens: 0, costUsd: 0 };
     },
   };
 }

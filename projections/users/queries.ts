@@ -44,12 +44,12 @@ export const UserView = Type.Object({
 export type UserView = Static<typeof UserView>;
 
 export const UserFilter = Type.Object({
-  tier: Type.Optional(S),
+  tier: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
   optedOut: Type.Optional(Type.Boolean()),
   /** Digits anywhere in the phone number. */
   search: Type.Optional(Type.String({ pattern: '^\\+?[0-9]{1,15}$' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
-  cursor: Type.Optional(S),
+  cursor: Type.Optional(Type.String({ maxLength: 200 })),
 });
 export type UserFilter = Static<typeof UserFilter>;
 
