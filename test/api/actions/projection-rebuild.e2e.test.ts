@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { useSmsStack } from '../../support/sms-stack.js';
+import { api, tokenFor, useProjections } from './helpers.js';
+
+describe('POST /api/projections/:name/rebuild', () => {
+  const stack = useSmsStack();
+  useProjections(stack, ['audit']);
+
+  it('runs the rebuild in the background, one at a time (409 meanwhile), records who asked, and reports how it went', async () => {
+    const started = await api(stack, 'POST', '/api/projections/audit/rebuild', { body: { reason: 'new column' } });
+    expect(started).toMatchObject({
+      status: 202,
+      body: { projections: ['audit'], state: 'running', requestedBy: 'ADMIN_API_TOKEN' },
+    });
+    const id = started.body.id as string;
+    expect(started.headers.location).toBe(`/api/projections/rebuilds/${id}`);
+
+    // While it runs, a second one is refused (the first is still migrating its fresh schema)
+    const second = await api(stack, 'POST', '/api/projections/users/rebuild');
+    expect(second).toMatchObject({ status: 409, body: { error: 'ConflictError' } });
+
+    await expect
+      .poll(async () => (await api(stack, 'GET', `/api/projections/rebuilds/${id}`)).body.state, {
+        timeout: 30_000,
+        interval: 100,
+      })
+      .toBe('succeeded');
+    const done = await api(stack, 'GET', `/api/projections/rebuilds/${id}`);
+    expect(done.body).toMatchObject({
+      id,
+      events: { audit: expect.any(Number) },
+      copied: expect.arrayContaining(['users', 'tasks']),
+      finishedAt: expect.any(String),
+    });
+
+    // The request is in the log with its actor, and the rebuilt audit trail lists it
+    const [requested] = await stack.events('projection-audit');
+    expect(requested).toMatchObject({
+      type: 'ProjectionRebuildRequested',
+      data: { rebuildId: id, projections: ['audit'] },
+      metadata: { actor: { name: 'ADMIN_API_TOKEN', role: 'admin' }, reason: 'new column' },
+    });
+    await expect
+      .poll(async () => (await api(stack, 'GET', '/api/audit?action=ProjectionRebuildRequested')).body.items, {
+        timeout: 10_000,
+      })
+      .toContainEqual(expect.objectContaining({ target: 'projection-audit', reason: 'new column' }));
+
+    // Once finished, another may start
+    const next = await api(stack, 'POST', '/api/projections/all/rebuild');
+    expect(next).toMatchObject({ status: 202, body: { state: 'running' } });
+    const nextId = next.body.id as string;
+    await expect
+      .poll(async () => (await api(stack, 'GET', `/api/projections/rebuilds/${nextId}`)).body.state, {
+        timeout: 30_000,
+        interval: 100,
+      })
+      .toBe('succeeded');
+  });
+
+  it('404 for an unknown projection or rebuild; 401 without credentials; 403 for ops and analysts', async () => {
+    expect((await api(stack, 'POST', '/api/projections/nope/rebuild')).status).toBe(404);
+    expect((await api(stack, 'GET', `/api/projections/rebuilds/${randomUUID()}`)).status).toBe(404);
+    expect((await api(stack, 'POST', '/api/projections/audit/rebuild', { token: null })).status).toBe(401);
+    expect((await api(stack, 'GET', `/api/projections/rebuilds/${randomUUID()}`, { token: null })).status).toBe(401);
+    for (const role of ['ops', 'analyst'] as const) {
+      const token = await tokenFor(stack, role);
+      expect((await api(stack, 'POST', '/api/projections/audit/rebuild', { token })).status).toBe(403);
+    }
+    expect(await stack.events('projection-nope')).toEqual([]);
+  });
+
+  it('GET /api/audit: admin only, filters validated', async () => {
+    expect((await api(stack, 'GET', '/api/audit', { token: null })).status).toBe(401);
+    expect((await api(stack, 'GET', '/api/audit', { token: await tokenFor(stack, 'ops') })).status).toBe(403);
+    expect((await api(stack, 'GET', '/api/audit?from=yesterday')).status).toBe(400);
+    expect((await api(stack, 'GET', '/api/audit?cursor=garbage')).status).toBe(400);
+    const ok = await api(stack, 'GET', '/api/audit?limit=1');
+    expect(ok).toMatchObject({ status: 200, body: { items: expect.any(Array) } });
+    expect((ok.body.items as unknown[]).length).toBeLessThanOrEqual(1);
+  });
+});
