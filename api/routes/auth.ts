@@ -10,6 +10,7 @@ import { hashPassword, verifyPassword } from '../auth/passwords.js';
 import { closeSession, openSession, SESSION_COOKIE } from '../auth/sessions.js';
 import { ROLES } from '../plugins/admin-auth.js';
 import { ErrorResponse, LoginBody, MeResponse } from '../schemas/auth.js';
+import { STAFF_SECURITY } from '../schemas/common.js';
 
 export interface AuthRoutesOptions {
   /** Login attempts per client IP per minute. */
@@ -49,7 +50,13 @@ const auth: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, options) 
     '/api/auth/login',
     {
       config: { rateLimit: { max: options.perIpPerMinute, timeWindow: 60_000 } },
-      schema: { body: LoginBody, response: { 200: MeResponse, 401: ErrorResponse, 429: ErrorResponse } },
+      schema: {
+        summary: 'Sign in: sets the session cookie and answers who you are with the CSRF token',
+        tags: ['auth'],
+        security: [],
+        body: LoginBody,
+        response: { 200: MeResponse, 400: ErrorResponse, 401: ErrorResponse, 429: ErrorResponse },
+      },
     },
     async (request, reply) => {
       const email = normaliseEmail(request.body.email);
@@ -76,7 +83,15 @@ const auth: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, options) 
 
   app.post(
     '/api/auth/logout',
-    { preHandler: app.requireRole(ROLES), schema: { response: { 204: Type.Null(), 401: ErrorResponse } } },
+    {
+      preHandler: app.requireRole(ROLES),
+      schema: {
+        summary: 'Sign out: ends the session at once and clears the cookie (X-CSRF-Token required)',
+        tags: ['auth'],
+        security: STAFF_SECURITY,
+        response: { 204: Type.Null(), 401: ErrorResponse },
+      },
+    },
     async (request, reply) => {
       if (request.authSession) await closeSession(app.pg, request.authSession.idHash);
       reply.clearCookie(SESSION_COOKIE, cookieOptions);
@@ -86,7 +101,15 @@ const auth: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, options) 
 
   app.get(
     '/api/auth/me',
-    { preHandler: app.requireRole(ROLES), schema: { response: { 200: MeResponse, 401: ErrorResponse } } },
+    {
+      preHandler: app.requireRole(ROLES),
+      schema: {
+        summary: 'Who is calling; a session also gets its CSRF token',
+        tags: ['auth'],
+        security: STAFF_SECURITY,
+        response: { 200: MeResponse, 401: ErrorResponse },
+      },
+    },
     async (request) => {
       const actor = request.actor as NonNullable<typeof request.actor>;
       const session = request.authSession;

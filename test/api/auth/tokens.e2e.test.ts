@@ -146,6 +146,24 @@ describe('API tokens', () => {
     expect(picked.body?.token).toMatch(/^sat_[A-Za-z0-9_-]{43}$/);
   });
 
+  it('the OpenAPI document lists these routes: login public, the rest behind a bearer token or the session cookie', async () => {
+    const doc = (await (await fetch(`${stack.apiUrl}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { security?: unknown[]; responses: Record<string, unknown> }>>;
+    };
+    expect(doc.paths['/api/auth/login']?.post?.security).toEqual([]);
+    for (const [path, method] of [
+      ['/api/auth/logout', 'post'],
+      ['/api/auth/me', 'get'],
+      ['/api/tokens', 'post'],
+      ['/api/tokens', 'get'],
+      ['/api/tokens/{id}', 'delete'],
+    ] as const) {
+      const operation = doc.paths[path]?.[method];
+      expect([path, method, operation?.security]).toEqual([path, method, [{ bearerAuth: [] }, { cookieAuth: [] }]]);
+      expect(Object.keys(operation?.responses ?? {})).toEqual(expect.arrayContaining(['401']));
+    }
+  });
+
   it('a bearer that is neither the bootstrap token nor a live API token is 401', async () => {
     for (const bearer of ['sat_forged', 'not-a-token', bootstrap().slice(0, -1)]) {
       expect((await call(stack, 'GET', '/api/auth/me', { bearer })).status).toBe(401);
