@@ -13,6 +13,10 @@ export const AUDIT_EVENTS = [
   'TaskRetrySignalled',
   'ErrorResolved',
   'ProjectionRebuildRequested',
+  'AccountCreated',
+  'AccountDisabled',
+  'ApiTokenCreated',
+  'ApiTokenRevoked',
 ] as const;
 type AuditProjectionEvent = ProjectionEvent<(typeof AUDIT_EVENTS)[number]>;
 
@@ -42,7 +46,11 @@ export const auditReadModel = defineReadModel<(typeof AUDIT_EVENTS)[number]>({
         case 'UserOptedIn':
         case 'TaskRetrySignalled':
         case 'ErrorResolved':
-        case 'ProjectionRebuildRequested': {
+        case 'ProjectionRebuildRequested':
+        case 'AccountCreated':
+        case 'AccountDisabled':
+        case 'ApiTokenCreated':
+        case 'ApiTokenRevoked': {
           const row = rowOf(event);
           if (row) rows.push(row);
           break;

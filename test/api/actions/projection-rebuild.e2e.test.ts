@@ -80,4 +80,14 @@ describe('POST /api/projections/:name/rebuild', () => {
     expect(ok).toMatchObject({ status: 200, body: { items: expect.any(Array) } });
     expect((ok.body.items as unknown[]).length).toBeLessThanOrEqual(1);
   });
+
+  it('tokens made through the API are in the audit trail too, without their secret', async () => {
+    const token = await tokenFor(stack, 'analyst');
+    await expect
+      .poll(async () => (await api(stack, 'GET', '/api/audit?action=ApiTokenCreated')).body.items, { timeout: 10_000 })
+      .toContainEqual(
+        expect.objectContaining({ actorName: 'ADMIN_API_TOKEN', target: expect.stringMatching(/^token-/) }),
+      );
+    expect(JSON.stringify((await api(stack, 'GET', '/api/audit')).body)).not.toContain(token);
+  });
 });
