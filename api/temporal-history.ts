@@ -1,9 +1,11 @@
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { optionalTsToMs } from '@temporalio/common';
+import { decodeOptionalFailureToOptionalError } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import proto from '@temporalio/proto';
 import type { WorkflowSummary } from './schemas/tasks.js';
 
 type HistoryEvent = proto.temporal.api.history.v1.IHistoryEvent;
+type Failure = proto.temporal.api.failure.v1.IFailure;
 const { EventType } = proto.temporal.api.enums.v1;
 
 /** How long a task page waits for Temporal before saying it is unavailable. */
@@ -18,8 +20,7 @@ const typeName = (type: number | null | undefined) =>
 
 /**
  * The workflow's history in brief: event types and times, each activity's attempts and last
- * failure, and the failures recorded. Failure texts are whatever the data converter left in clear
- * (with encrypted payloads, "Encoded failure"; the Temporal UI decodes them through the codec).
+ * failure, and the failures recorded, their texts decrypted with the client's codecs.
  */
 export async function workflowSummary(client: Client, workflowId: string): Promise<WorkflowSummary> {
   let history: proto.temporal.api.history.v1.IHistory;
@@ -43,15 +44,26 @@ export async function workflowSummary(client: Client, workflowId: string): Promi
     }
     return { available: false, error: `Temporal unavailable: ${(error as Error).message}` };
   }
-  return { available: true, workflowId, status, ...summarise(history.events ?? []) };
+  // Failure texts are encrypted like payloads; the client's data converter (with its codecs) reads them.
+  const converter = client.options.loadedDataConverter;
+  const messageOf = async (failure: Failure | null | undefined) => {
+    if (!failure) return '';
+    try {
+      return (await decodeOptionalFailureToOptionalError(converter, failure))?.message ?? failure.message ?? '';
+    } catch {
+      return failure.message ?? '';
+    }
+  };
+  return { available: true, workflowId, status, ...(await summarise(history.events ?? [], messageOf)) };
 }
 
-function summarise(events: HistoryEvent[]) {
+async function summarise(events: HistoryEvent[], messageOf: (failure: Failure | null | undefined) => Promise<string>) {
   const activities = new Map<string, WorkflowActivity>();
   const byScheduledId = new Map<number, WorkflowActivity>();
   const failures: { eventId: number; type: string; message: string }[] = [];
   let localActivityMarkers = 0;
-  const summary = events.map((event) => {
+  const summary: { id: number; type: string; time: string | null }[] = [];
+  for (const event of events) {
     const id = Number(event.eventId ?? 0);
     const type = typeName(event.eventType);
     const ms = optionalTsToMs(event.eventTime);
@@ -72,7 +84,7 @@ function summarise(events: HistoryEvent[]) {
     if (started && startedActivity) {
       startedActivity.status = 'started';
       startedActivity.attempts = Math.max(startedActivity.attempts, started.attempt ?? 1);
-      if (started.lastFailure?.message) startedActivity.lastFailure = started.lastFailure.message;
+      if (started.lastFailure) startedActivity.lastFailure = await messageOf(started.lastFailure);
     }
     const ended =
       (event.activityTaskCompletedEventAttributes && (['completed', null] as const)) ||
@@ -88,18 +100,19 @@ function summarise(events: HistoryEvent[]) {
         event.activityTaskTimedOutEventAttributes ??
         event.activityTaskCanceledEventAttributes;
       const activity = byScheduledId.get(Number(attrs?.scheduledEventId));
+      const message = ended[1] ? await messageOf(ended[1]) : null;
       if (activity) {
         activity.status = ended[0];
-        if (ended[1]?.message) activity.lastFailure = ended[1].message;
+        if (message) activity.lastFailure = message;
       }
-      if (ended[1]) failures.push({ eventId: id, type, message: ended[1].message ?? '' });
+      if (message !== null) failures.push({ eventId: id, type, message });
     }
     if (event.markerRecordedEventAttributes?.markerName === 'core_local_activity') localActivityMarkers++;
     const workflowFailure =
       event.workflowExecutionFailedEventAttributes?.failure ?? event.workflowTaskFailedEventAttributes?.failure;
-    if (workflowFailure) failures.push({ eventId: id, type, message: workflowFailure.message ?? '' });
-    return { id, type, time: ms === undefined ? null : new Date(ms).toISOString() };
-  });
+    if (workflowFailure) failures.push({ eventId: id, type, message: await messageOf(workflowFailure) });
+    summary.push({ id, type, time: ms === undefined ? null : new Date(ms).toISOString() });
+  }
   return { events: summary, activities: [...activities.values()], localActivityMarkers, failures };
 }
 

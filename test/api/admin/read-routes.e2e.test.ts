@@ -188,6 +188,11 @@ describe('admin API: read routes', () => {
     expect(failed.events.map((e: Json) => e.type)).toContain('TaskFailed');
     expect(failed.workflow.activities).toContainEqual(expect.objectContaining({ status: 'failed', attempts: 1 }));
     expect(failed.workflow.failures.length).toBeGreaterThan(0);
+    // Failure texts are encrypted in the history (the stack sets TEMPORAL_PAYLOAD_KEYS); the summary decrypts them.
+    const lastFailure = failed.workflow.activities.find((a: Json) => a.status === 'failed').lastFailure as string;
+    expect(lastFailure).toEqual(expect.any(String));
+    expect(lastFailure).not.toBe('Encoded failure');
+    expect(lastFailure).toMatch(/401|reject/i);
 
     expect((await get('/api/tasks/SMdoesnotexist')).status).toBe(404);
     expect((await get(`/api/tasks/${'x'.repeat(65)}`)).status).toBe(400);
