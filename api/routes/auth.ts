@@ -50,12 +50,20 @@ const auth: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, options) 
     '/api/auth/login',
     {
       config: { rateLimit: { max: options.perIpPerMinute, timeWindow: 60_000 } },
+      // JSON only: a cross-site HTML form (urlencoded, no preflight) must not sign a browser in.
+      preValidation: async (request, reply) => {
+        if (!/^application\/json\b/i.test(request.headers['content-type'] ?? '')) {
+          return reply
+            .status(415)
+            .send({ error: 'Unsupported Media Type', message: 'Send the login as application/json', statusCode: 415 });
+        }
+      },
       schema: {
         summary: 'Sign in: sets the session cookie and answers who you are with the CSRF token',
         tags: ['auth'],
         security: [],
         body: LoginBody,
-        response: { 200: MeResponse, 400: ErrorResponse, 401: ErrorResponse, 429: ErrorResponse },
+        response: { 200: MeResponse, 400: ErrorResponse, 401: ErrorResponse, 415: ErrorResponse, 429: ErrorResponse },
       },
     },
     async (request, reply) => {

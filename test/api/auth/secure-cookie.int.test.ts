@@ -12,7 +12,7 @@ import { createLogger } from '../../../infra/logger.js';
 import { createTestDatabase } from '../../support/database.js';
 import { TEST_ACTOR } from './helpers.js';
 
-/** Behind https (PUBLIC_URL), the session cookie is Secure; the stack tests run over http and see it without. */
+/** Behind https (PUBLIC_URL), the session cookie is Secure (the stack tests run over http and see it without); login takes JSON only. */
 describe('session cookie behind https', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let pool: Pool;
@@ -66,5 +66,21 @@ describe('session cookie behind https', () => {
       .slice(1)
       .map((a) => a.trim().toLowerCase());
     expect(attributes).toEqual(expect.arrayContaining(['secure', 'httponly', 'samesite=strict', 'path=/']));
+  });
+
+  it('takes the login as JSON only: a cross-site HTML form (urlencoded) cannot sign a browser in', async () => {
+    const response = await app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ email: 'secure@example.test', password: 'a long enough password' }).toString(),
+    });
+    expect(response.statusCode).toBe(415);
+    expect(response.json()).toEqual({
+      error: 'Unsupported Media Type',
+      message: 'Send the login as application/json',
+      statusCode: 415,
+    });
+    expect(response.headers['set-cookie']).toBeUndefined();
   });
 });
