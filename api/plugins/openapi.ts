@@ -2,7 +2,10 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { ErrorResponse } from '../schemas/common.js';
+import { ErrorResponse, STAFF_SECURITY } from '../schemas/common.js';
+
+/** The /api routes anyone may call. */
+const PUBLIC_API_ROUTES = new Set(['/api/auth/login']);
 
 /** The session cookie's name (api/auth/sessions.ts), as the OpenAPI document announces it. */
 const SESSION_COOKIE_NAME = 'sms_agent_session';
@@ -44,15 +47,18 @@ export default fp(
     await app.register(swaggerUi, { routePrefix: '/docs' });
     app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-    // A route that says it needs credentials also answers 401 and 403: the document says so for
-    // every such route, including ones that declared only their success.
+    // Every /api route but login needs a credential (requireRole): the document says so, with the
+    // 401 and 403 answers, even for a route whose schema does not.
     const ref = { $ref: 'ErrorResponse#' };
     app.addHook('onRoute', (route) => {
-      const schema = route.schema as { security?: unknown[]; response?: Record<string, unknown> } | undefined;
-      if (!schema?.security || schema.security.length === 0) return;
+      if (!route.url.startsWith('/api/') || PUBLIC_API_ROUTES.has(route.url)) return;
+      if ([route.method].flat().includes('OPTIONS')) return; // CORS preflights carry no credential
+      route.schema ??= {};
+      const schema = route.schema as { security?: unknown[]; response?: Record<string, unknown> };
+      schema.security ??= STAFF_SECURITY;
       schema.response ??= {};
       for (const code of ['401', '403']) {
-        if (!(code in schema.response) && !(Number(code) in schema.response)) schema.response[code] = ref;
+        if (!(code in schema.response)) schema.response[code] = ref;
       }
     });
   },

@@ -2,8 +2,15 @@ import { type TSchema, Type } from '@sinclair/typebox';
 
 /** The body of every error answer (api/plugins/error-handler.ts and the role checks). */
 export const ErrorResponse = Type.Object(
-  { error: Type.String(), message: Type.String(), statusCode: Type.Integer() },
-  { $id: 'ErrorResponse' },
+  {
+    error: Type.String(),
+    message: Type.String(),
+    statusCode: Type.Integer(),
+    /** A stable machine-readable code, where the route gives one. */
+    code: Type.Optional(Type.String()),
+  },
+  // Open: a 401/403 schema added to another route's answers must not strip fields it sends.
+  { $id: 'ErrorResponse', additionalProperties: true },
 );
 
 const ref = Type.Ref('ErrorResponse');

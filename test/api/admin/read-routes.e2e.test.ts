@@ -402,6 +402,15 @@ describe('admin API: read routes', () => {
     }
     expect(Object.keys(doc.paths['/api/tasks/{messageSid}'].get.responses)).toContain('404');
     expect(Object.keys(doc.paths['/api/users/{phone}'].get.responses)).toContain('404');
+    // Every other /api route says it needs a credential too, whoever wrote it; login alone is open.
+    for (const [path, operations] of Object.entries(doc.paths as Record<string, Json>)) {
+      if (!path.startsWith('/api/')) continue;
+      for (const [method, operation] of Object.entries(operations as Record<string, Json>)) {
+        if (path === '/api/auth/login') continue;
+        expect(operation.security, `${method} ${path}`).toEqual(expect.arrayContaining([{ bearerAuth: [] }]));
+        expect(Object.keys(operation.responses), `${method} ${path}`).toEqual(expect.arrayContaining(['401', '403']));
+      }
+    }
     // Routes registered before ours appear too.
     expect(doc.paths['/health']).toBeDefined();
     expect(doc.paths['/sms/receive']).toBeDefined();
