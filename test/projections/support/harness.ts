@@ -95,7 +95,9 @@ export function opsToEvents(ops: readonly AppendOp[]): ProjectionEvent[] {
   const log = eventLog();
   for (const op of ops) {
     for (const e of op.events) {
-      log.append(op.stream, e.type as DomainEventType, e.data as never, { at: e.metadata.occurredAt });
+      const event = log.append(op.stream, e.type as DomainEventType, e.data as never, { at: e.metadata.occurredAt });
+      // Who acted through the admin API, for the audit read model.
+      if (e.metadata.actor) Object.assign(event.metadata, { actor: e.metadata.actor, reason: e.metadata.reason });
     }
   }
   return log.events;

@@ -295,6 +295,9 @@ export function generateWorkload(options: WorkloadOptions = {}): AppendOp[] {
     if (chance(0.02)) {
       person.tier = person.tier === 'free' ? 'premium' : 'free';
       usr(`tier/${n}`, 'TierChanged', { tier: person.tier, changedBy: 'admin' });
+      // As the admin API appends it: with its actor, so the audit read model has rows.
+      const actor = { name: 'admin@example.com', role: 'admin', kind: 'session' } as const;
+      Object.assign(ops.at(-1)?.events[0]?.metadata ?? {}, { actor, reason: 'plan change' });
     }
     if (chance(0.02))
       usr(`profile/${n}`, 'UserProfileUpdated', { email: `p${n}@example.com`, preferences: { lang: 'en' } });
