@@ -118,7 +118,14 @@ describe('projector', () => {
 
     await untilProcessed(db.pool, handledCounts(appended));
 
-    expect(crashed.sort()).toEqual(READ_MODELS.map((m) => m.name).sort());
+    // Every projection with a second batch to die on (audit sees only a few of these events).
+    const counts = handledCounts(appended);
+    expect(crashed.sort()).toEqual(
+      READ_MODELS.filter((m) => (counts[m.name] ?? 0) > 25)
+        .map((m) => m.name)
+        .sort(),
+    );
+    expect(crashed.length).toBeGreaterThanOrEqual(5);
     expect(await dumpTables(db.pool, ALL_TABLES)).toEqual(await reference());
   });
 
