@@ -12,7 +12,11 @@ export interface ActionContext {
   now: Date;
 }
 
-/** The context of a request that passed `requireRole` (which sets `request.actor`). */
+/**
+ * The context of a request that passed `requireRole` (which sets `request.actor`). Action routes
+ * run the role check `onRequest`, before the body is validated: a caller without credentials gets
+ * 401 whatever they sent, never a 400 that describes the schema.
+ */
 export function actionContext(request: FastifyRequest, reason?: string): ActionContext {
   if (!request.actor) throw new Error('actionContext: route is missing its requireRole preHandler');
   return { actor: request.actor, reason: reason || undefined, correlationId: request.id, now: new Date() };

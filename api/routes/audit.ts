@@ -10,7 +10,7 @@ const audit: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/audit',
     {
-      preHandler: app.requireRole(['admin']),
+      onRequest: app.requireRole(['admin']),
       schema: { querystring: AuditQuery, response: { 200: AuditPage, ...ACTION_ERRORS } },
     },
     async (request) => queries.listAudit(request.query),

@@ -18,7 +18,7 @@ const errorActions: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/api/errors/:id/resolve',
     {
-      preHandler: app.requireRole(['admin', 'ops']),
+      onRequest: app.requireRole(['admin', 'ops']),
       preValidation: optionalBody,
       schema: {
         params: ErrorParams,

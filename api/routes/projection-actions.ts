@@ -34,7 +34,7 @@ const projectionActions: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/api/projections/:name/rebuild',
     {
-      preHandler: admin,
+      onRequest: admin,
       preValidation: optionalBody,
       schema: {
         params: ProjectionParams,
@@ -105,7 +105,7 @@ const projectionActions: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/projections/rebuilds/:id',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: { params: RebuildParams, response: { 200: RebuildStatusSchema, ...ACTION_ERRORS, 404: ActionError } },
     },
     async (request) => {

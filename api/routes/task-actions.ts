@@ -30,7 +30,7 @@ const taskActions: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/api/tasks/:messageSid/retry',
     {
-      preHandler: staff,
+      onRequest: staff,
       preValidation: optionalBody,
       schema: {
         params: TaskParams,
@@ -50,7 +50,7 @@ const taskActions: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/api/tasks/retry',
     {
-      preHandler: staff,
+      onRequest: staff,
       schema: { body: BatchRetryBody, response: { 200: BatchRetryResponse, ...ACTION_ERRORS } },
     },
     async (request) => {

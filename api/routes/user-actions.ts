@@ -33,7 +33,7 @@ const userActions: FastifyPluginAsyncTypebox = async (app) => {
   app.patch(
     '/api/users/:phone',
     {
-      preHandler: app.requireRole(['admin']),
+      onRequest: app.requireRole(['admin']),
       schema: { params: UserParams, body: TierBody, response: responses },
     },
     async (request) => {
@@ -56,7 +56,7 @@ const userActions: FastifyPluginAsyncTypebox = async (app) => {
     app.post(
       `/api/users/:phone/${path}`,
       {
-        preHandler: app.requireRole(['admin', 'ops']),
+        onRequest: app.requireRole(['admin', 'ops']),
         preValidation: optionalBody,
         schema: { params: UserParams, body: ReasonBody, response: responses },
       },

@@ -77,6 +77,11 @@ describe('retrying failed tasks through the API', () => {
     const unknown = await api(stack, 'POST', `/api/tasks/${newSid()}/retry`, { body: {} });
     expect(unknown).toMatchObject({ status: 404, body: { error: 'NotFoundError', statusCode: 404 } });
     expect((await api(stack, 'POST', `/api/tasks/${sent.sid}/retry`, { token: null, body: {} })).status).toBe(401);
+    // Credentials are checked before the body: no 400 for a caller without any
+    expect((await api(stack, 'POST', '/api/tasks/retry', { token: null, body: { messageSids: 'x' } })).status).toBe(
+      401,
+    );
+    expect((await api(stack, 'PATCH', '/api/users/not-a-phone', { token: null, body: {} })).status).toBe(401);
     expect(
       (await api(stack, 'POST', '/api/tasks/retry', { token: null, body: { messageSids: [sent.sid] } })).status,
     ).toBe(401);

@@ -4,6 +4,7 @@ import { userStream } from '../../../domain/events/envelope.js';
 import { createReadModelQueries } from '../../../projections/queries.js';
 import { useSmsStack } from '../../support/sms-stack.js';
 import { nextPhone, repliesTo, textAndWait } from '../../workflows/helpers.js';
+import { call, login, newAccount } from '../auth/helpers.js';
 import { api, tokenFor, useProjections } from './helpers.js';
 
 describe('changing a person through the API', () => {
@@ -112,5 +113,21 @@ describe('changing a person through the API', () => {
     expect((await api(stack, 'POST', `${path}/opt-out`, { token: analyst, body: {} })).status).toBe(403);
     expect((await api(stack, 'POST', `${path}/opt-in`, { token: analyst, body: {} })).status).toBe(403);
     expect((await lastEvent(phone))?.type).toBe('UserRegistered');
+  });
+
+  it('a signed-in ops person opts someone out with the session cookie and its CSRF token; the event names them', async () => {
+    const phone = await knownPerson();
+    const account = await newAccount(stack, 'ops');
+    const { cookie } = await login(stack, account.email, account.password);
+    const me = await call(stack, 'GET', '/api/auth/me', { cookie });
+    const csrf = me.body?.csrfToken as string;
+    const path = `/api/users/${encodeURIComponent(phone)}/opt-out`;
+
+    expect((await call(stack, 'POST', path, { cookie, body: {} })).status).toBe(403);
+    expect((await call(stack, 'POST', path, { cookie, csrf, body: { reason: 'by phone' } })).status).toBe(200);
+    expect(await lastEvent(phone)).toMatchObject({
+      type: 'UserOptedOut',
+      metadata: { actor: { name: account.email, role: 'ops', kind: 'session' }, reason: 'by phone' },
+    });
   });
 });
