@@ -11,7 +11,7 @@ const audit: FastifyPluginAsyncTypebox = async (app) => {
     '/api/audit',
     {
       onRequest: app.requireRole(['admin']),
-      schema: { querystring: AuditQuery, response: { 200: AuditPage, ...ACTION_ERRORS } },
+      schema: { tags: ['audit'], querystring: AuditQuery, response: { 200: AuditPage, ...ACTION_ERRORS } },
     },
     async (request) => queries.listAudit(request.query),
   );

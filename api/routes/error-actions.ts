@@ -21,6 +21,7 @@ const errorActions: FastifyPluginAsyncTypebox = async (app) => {
       onRequest: app.requireRole(['admin', 'ops']),
       preValidation: optionalBody,
       schema: {
+        tags: ['failures'],
         params: ErrorParams,
         body: ReasonBody,
         response: { 200: ResolveResponse, ...ACTION_ERRORS, 404: ActionError, 409: ActionError },

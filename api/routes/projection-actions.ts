@@ -37,6 +37,7 @@ const projectionActions: FastifyPluginAsyncTypebox = async (app) => {
       onRequest: admin,
       preValidation: optionalBody,
       schema: {
+        tags: ['projections'],
         params: ProjectionParams,
         body: RebuildBody,
         response: { 202: RebuildStatusSchema, ...ACTION_ERRORS, 404: ActionError, 409: ActionError },
@@ -106,7 +107,11 @@ const projectionActions: FastifyPluginAsyncTypebox = async (app) => {
     '/api/projections/rebuilds/:id',
     {
       onRequest: admin,
-      schema: { params: RebuildParams, response: { 200: RebuildStatusSchema, ...ACTION_ERRORS, 404: ActionError } },
+      schema: {
+        tags: ['projections'],
+        params: RebuildParams,
+        response: { 200: RebuildStatusSchema, ...ACTION_ERRORS, 404: ActionError },
+      },
     },
     async (request) => {
       const status = rebuilds.get(request.params.id);

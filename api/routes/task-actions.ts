@@ -33,6 +33,7 @@ const taskActions: FastifyPluginAsyncTypebox = async (app) => {
       onRequest: staff,
       preValidation: optionalBody,
       schema: {
+        tags: ['tasks'],
         params: TaskParams,
         body: RetryBody,
         response: { 200: RetryResultSchema, ...ACTION_ERRORS, 404: ActionError, 409: ActionError },
@@ -51,7 +52,7 @@ const taskActions: FastifyPluginAsyncTypebox = async (app) => {
     '/api/tasks/retry',
     {
       onRequest: staff,
-      schema: { body: BatchRetryBody, response: { 200: BatchRetryResponse, ...ACTION_ERRORS } },
+      schema: { tags: ['tasks'], body: BatchRetryBody, response: { 200: BatchRetryResponse, ...ACTION_ERRORS } },
     },
     async (request) => {
       const context = actionContext(request, request.body.reason);

@@ -34,7 +34,7 @@ const userActions: FastifyPluginAsyncTypebox = async (app) => {
     '/api/users/:phone',
     {
       onRequest: app.requireRole(['admin']),
-      schema: { params: UserParams, body: TierBody, response: responses },
+      schema: { tags: ['users'], params: UserParams, body: TierBody, response: responses },
     },
     async (request) => {
       const { phone } = request.params;
@@ -58,7 +58,7 @@ const userActions: FastifyPluginAsyncTypebox = async (app) => {
       {
         onRequest: app.requireRole(['admin', 'ops']),
         preValidation: optionalBody,
-        schema: { params: UserParams, body: ReasonBody, response: responses },
+        schema: { tags: ['users'], params: UserParams, body: ReasonBody, response: responses },
       },
       async (request) => {
         const { phone } = request.params;
