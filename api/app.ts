@@ -19,20 +19,20 @@ import temporal from './plugins/temporal.js';
 import twilioSignature, { twilioSignatureOptions } from './plugins/twilio-signature.js';
 import analystRedaction from './redact.js';
 import analytics from './routes/analytics.js';
-import auth, { authRoutesOptions } from './routes/auth.js';
 import audit from './routes/audit.js';
+import auth, { authRoutesOptions } from './routes/auth.js';
 import errorActions from './routes/error-actions.js';
 import failures from './routes/failures.js';
 import health from './routes/health.js';
-import projectionsStatus from './routes/projections.js';
 import projectionActions from './routes/projection-actions.js';
+import projectionsStatus from './routes/projections.js';
 import simulator from './routes/simulator.js';
 import smsWebhooks from './routes/sms-webhooks.js';
 import taskActions from './routes/task-actions.js';
 import tasks from './routes/tasks.js';
 import temporalCodec, { temporalCodecOptions } from './routes/temporal-codec.js';
-import userActions from './routes/user-actions.js';
 import tokens from './routes/tokens.js';
+import userActions from './routes/user-actions.js';
 import users, { quotaPolicyOf } from './routes/users.js';
 
 export interface AppDeps {
