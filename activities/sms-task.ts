@@ -27,10 +27,10 @@ import { estimateCostUsd } from '../domain/sms-task/pricing.js';
 import { conversationHistory } from '../domain/user/conversation.js';
 import type { UserEvent } from '../domain/user/events.js';
 import { decideKeywordReply } from '../domain/user/keyword-quota.js';
-import { decideUsage, type QuotaPolicy } from '../domain/user/quota.js';
+import { decideUsage } from '../domain/user/quota.js';
 import { type UserState, userStateFrom } from '../domain/user/state.js';
 import { type RecordedEvent, WrongExpectedVersionError } from '../eventstore/port.js';
-import { fallbackModelFor, replyDestinations } from '../infra/config.js';
+import { fallbackModelFor, quotaPolicy, replyDestinations } from '../infra/config.js';
 import type { SmsTaskInput } from '../workflows/types.js';
 import { workflowIdFor } from '../workflows/types.js';
 import { AiCallError } from './ai-client.js';
@@ -76,18 +76,7 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
   const { store, config, logger } = deps;
   const now = deps.now ?? (() => new Date());
   const simulator = simulatorProvider();
-  const policy: QuotaPolicy = {
-    free: {
-      perMinute: config.QUOTA_FREE_PER_MINUTE,
-      perDay: config.QUOTA_FREE_PER_DAY,
-      perMonth: config.QUOTA_FREE_PER_MONTH,
-    },
-    premium: {
-      perMinute: config.QUOTA_PREMIUM_PER_MINUTE,
-      perDay: config.QUOTA_PREMIUM_PER_DAY,
-      perMonth: config.QUOTA_PREMIUM_PER_MONTH,
-    },
-  };
+  const policy = quotaPolicy(config);
   const cause = (input: SmsTaskInput, round: number): Causation => ({
     correlationId: workflowIdFor(input.messageSid),
     round,

@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { EventStore } from '../eventstore/port.js';
-import { type Config, temporalUiUrl } from '../infra/config.js';
+import { type Config, quotaPolicy, temporalUiUrl } from '../infra/config.js';
 import type { Pool } from '../infra/db.js';
 import type { Logger } from '../infra/logger.js';
 import adminAuth, { adminAuthOptions } from './plugins/admin-auth.js';
@@ -33,7 +33,7 @@ import tasks from './routes/tasks.js';
 import temporalCodec, { temporalCodecOptions } from './routes/temporal-codec.js';
 import tokens from './routes/tokens.js';
 import userActions from './routes/user-actions.js';
-import users, { quotaPolicyOf } from './routes/users.js';
+import users from './routes/users.js';
 
 export interface AppDeps {
   config: Config;
@@ -74,7 +74,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(temporalCodec, temporalCodecOptions(deps.config));
   await app.register(tasks, { temporalUiUrl: temporalUiUrl(deps.config), namespace: deps.config.TEMPORAL_NAMESPACE });
   await app.register(failures);
-  await app.register(users, { policy: quotaPolicyOf(deps.config) });
+  await app.register(users, { policy: quotaPolicy(deps.config) });
   await app.register(analytics);
   await app.register(projectionsStatus);
   await app.register(auth, authRoutesOptions(deps.config));

@@ -4,6 +4,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseDotenv } from 'dotenv';
 import { destinationsOf, parseReplyDestinations, type ReplyDestinations } from '../domain/sms/sender.js';
+import type { QuotaPolicy } from '../domain/user/quota.js';
 import { AI_CALL, AI_CALL_MARGIN_MS, AI_CALL_TIMEOUT_MS } from '../workflows/policies.js';
 
 const Url = (description: string) => Type.String({ pattern: '^[a-z][a-z0-9+.-]*://\\S+$', description });
@@ -175,6 +176,20 @@ export const replyDestinations = (config: Config): ReplyDestinations =>
 
 /** The number the simulator says it texts from when no Twilio number is configured (Twilio's test number). */
 export const SIMULATOR_NUMBER = '+15005550006';
+
+/** The tier limits from the QUOTA_* variables: the worker's rate check and the API's usage view share them. */
+export const quotaPolicy = (config: Config): QuotaPolicy => ({
+  free: {
+    perMinute: config.QUOTA_FREE_PER_MINUTE,
+    perDay: config.QUOTA_FREE_PER_DAY,
+    perMonth: config.QUOTA_FREE_PER_MONTH,
+  },
+  premium: {
+    perMinute: config.QUOTA_PREMIUM_PER_MINUTE,
+    perDay: config.QUOTA_PREMIUM_PER_DAY,
+    perMonth: config.QUOTA_PREMIUM_PER_MONTH,
+  },
+});
 
 /** The fallback model for a task's model, unless it is the same call again. */
 export const fallbackModelFor = (config: Config, model: string): string | undefined =>

@@ -3,7 +3,6 @@ import type { UserEvent } from '../../domain/user/events.js';
 import { type QuotaPolicy, windowBounds } from '../../domain/user/quota.js';
 import { userStateFrom } from '../../domain/user/state.js';
 import { StreamNotFoundError } from '../../eventstore/port.js';
-import type { Config } from '../../infra/config.js';
 import { createReadModelQueries } from '../../projections/queries.js';
 import { NotFoundError } from '../plugins/error-handler.js';
 import { readResponses, STAFF_SECURITY } from '../schemas/common.js';
@@ -13,20 +12,6 @@ export interface UserRoutesOptions {
   policy: QuotaPolicy;
   now?: () => Date;
 }
-
-/** The tier limits from config, as the worker's rate check builds them (activities/sms-task.ts). */
-export const quotaPolicyOf = (config: Config): QuotaPolicy => ({
-  free: {
-    perMinute: config.QUOTA_FREE_PER_MINUTE,
-    perDay: config.QUOTA_FREE_PER_DAY,
-    perMonth: config.QUOTA_FREE_PER_MONTH,
-  },
-  premium: {
-    perMinute: config.QUOTA_PREMIUM_PER_MINUTE,
-    perDay: config.QUOTA_PREMIUM_PER_DAY,
-    perMonth: config.QUOTA_PREMIUM_PER_MONTH,
-  },
-});
 
 const WINDOWS = [
   ['minute', 'perMinute'],
