@@ -14,10 +14,11 @@ declare module 'fastify' {
     authSession?: Session;
   }
   interface FastifyInstance {
-    /** preHandler: requireRole(['admin']). */
+    /** onRequest hook: requireRole(['admin']). */
     requireAdmin: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
     /**
-     * preHandler for the given roles. Credentials, in this order: `Authorization: Bearer` with the
+     * onRequest hook for the given roles (before any body is parsed or validated, so a caller without
+     * credentials learns nothing of the schema). Credentials, in this order: `Authorization: Bearer` with the
      * bootstrap ADMIN_API_TOKEN or an API token, else the session cookie. 401 without a valid one,
      * 403 for another role, and 403 for a cookie-authenticated change without the session's
      * X-CSRF-Token.

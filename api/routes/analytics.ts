@@ -17,7 +17,7 @@ const analytics: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/analytics/summary',
     {
-      preHandler: staff,
+      onRequest: staff,
       schema: {
         summary: 'SMS, answered, success rate, p50/p95 latency, tokens and cost of the tasks created in [from, to)',
         tags: ['analytics'],
@@ -35,7 +35,7 @@ const analytics: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/analytics/timeseries',
     {
-      preHandler: staff,
+      onRequest: staff,
       schema: {
         summary: 'One metric per hour or day, optionally per category, tier (at the time of the SMS) or model',
         tags: ['analytics'],

@@ -92,7 +92,7 @@ const auth: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, options) 
   app.post(
     '/api/auth/logout',
     {
-      preHandler: app.requireRole(ROLES),
+      onRequest: app.requireRole(ROLES),
       schema: {
         summary: 'Sign out: ends the session at once and clears the cookie (X-CSRF-Token required)',
         tags: ['auth'],
@@ -110,7 +110,7 @@ const auth: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, options) 
   app.get(
     '/api/auth/me',
     {
-      preHandler: app.requireRole(ROLES),
+      onRequest: app.requireRole(ROLES),
       schema: {
         summary: 'Who is calling; a session also gets its CSRF token',
         tags: ['auth'],

@@ -9,7 +9,7 @@ const failures: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/failures',
     {
-      preHandler: app.requireRole(['admin', 'ops', 'analyst']),
+      onRequest: app.requireRole(['admin', 'ops', 'analyst']),
       schema: {
         summary: 'Tasks waiting for an operator (status failed, workflow NEEDS_ATTENTION), each with its last error',
         tags: ['failures'],

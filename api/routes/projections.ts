@@ -15,7 +15,7 @@ const projections: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/projections',
     {
-      preHandler: app.requireRole(['admin', 'ops', 'analyst']),
+      onRequest: app.requireRole(['admin', 'ops', 'analyst']),
       schema: {
         summary: 'Each read model: checkpoint, events processed, lag (events, seconds) and state',
         tags: ['projections'],

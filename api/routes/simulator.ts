@@ -12,7 +12,7 @@ const simulator: FastifyPluginAsyncTypebox<{ ourNumber: string }> = async (app, 
   app.post(
     '/api/simulator/sms',
     {
-      preHandler: app.requireAdmin,
+      onRequest: app.requireAdmin,
       schema: { body: SimulatedSmsBody, response: { 202: SimulatedSmsResponse } },
     },
     async (request, reply) => {

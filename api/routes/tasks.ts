@@ -31,7 +31,7 @@ const tasks: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (app, options)
   app.get(
     '/api/tasks',
     {
-      preHandler: staff,
+      onRequest: staff,
       schema: {
         summary: 'List tasks, newest first (cursor pagination); format=csv streams every matching row as CSV',
         tags: ['tasks'],
@@ -68,7 +68,7 @@ const tasks: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (app, options)
   app.get(
     '/api/tasks/:messageSid',
     {
-      preHandler: staff,
+      onRequest: staff,
       schema: {
         summary: "One task: its row, its domain events in order, and its Temporal workflow's history in brief",
         tags: ['tasks'],

@@ -58,7 +58,7 @@ const temporalCodec: FastifyPluginAsyncTypebox<TemporalCodecOptions> = async (ap
     app.post(
       `/${name}`,
       {
-        preHandler: app.requireRole(['admin', 'ops']),
+        onRequest: app.requireRole(['admin', 'ops']),
         // A payload may be up to Temporal's 2 MB limit, and base64 adds a third.
         bodyLimit: 4 * 1024 * 1024,
         schema: {

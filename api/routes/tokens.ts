@@ -22,7 +22,7 @@ const tokens: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/api/tokens',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         summary: 'Create an API token; the answer is the only time the token is shown',
         tags: ['tokens'],
@@ -40,7 +40,7 @@ const tokens: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/tokens',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         summary: 'Every API token, without secrets: role, created, expires, last used, revoked',
         tags: ['tokens'],
@@ -54,7 +54,7 @@ const tokens: FastifyPluginAsyncTypebox = async (app) => {
   app.delete(
     '/api/tokens/:id',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         summary: 'Revoke an API token, at once',
         tags: ['tokens'],

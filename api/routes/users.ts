@@ -27,7 +27,7 @@ const users: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (app, options)
   app.get(
     '/api/users',
     {
-      preHandler: staff,
+      onRequest: staff,
       schema: {
         summary: 'List people, newest first (cursor pagination); search by digits of the phone, tier, opted out',
         tags: ['users'],
@@ -42,7 +42,7 @@ const users: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (app, options)
   app.get(
     '/api/users/:phone',
     {
-      preHandler: staff,
+      onRequest: staff,
       schema: {
         summary: 'One person: profile, usage in each quota window, cost to date and the latest conversation',
         tags: ['users'],
