@@ -12,6 +12,7 @@ import eventStore from './plugins/event-store.js';
 import horizonWatch from './plugins/horizon-watch.js';
 import metrics from './plugins/metrics.js';
 import openapi from './plugins/openapi.js';
+import operatorAccess from './plugins/operator-access.js';
 import postgres from './plugins/postgres.js';
 import readiness from './plugins/readiness.js';
 import smsInbox, { type SmsInboxOptions } from './plugins/sms-inbox.js';
@@ -58,6 +59,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(postgres, { pool: deps.pool });
   await app.register(temporal, { client: deps.temporal });
   await app.register(eventStore, { store: deps.store });
+  await app.register(operatorAccess, { token: deps.config.METRICS_TOKEN });
   await app.register(metrics);
   await app.register(horizonWatch, { config: deps.config, logger: deps.logger });
   await app.register(formBody);

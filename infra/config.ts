@@ -62,6 +62,8 @@ export const ConfigSchema = Type.Object({
 
   ADMIN_API_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
   WORKER_MAX_CONCURRENT_ACTIVITIES: PositiveInt(500, 'activities in flight per worker'),
+  /** Bearer token for /metrics and the detail of /ready from other hosts; loopback callers need none. */
+  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
 
   // Cost and abuse guards (what a texter can make us pay for).
   SMS_ALLOWED_COUNTRIES: Type.Optional(

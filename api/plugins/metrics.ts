@@ -122,7 +122,9 @@ export default fp(
     });
 
     app.decorate('metrics', registry);
-    app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+    app.get('/metrics', { onRequest: app.operatorOnly }, async (_request, reply) =>
+      reply.type(registry.contentType).send(await registry.metrics()),
+    );
   },
-  { name: 'metrics', dependencies: ['postgres', 'event-store'] },
+  { name: 'metrics', dependencies: ['postgres', 'event-store', 'operator-access'] },
 );

@@ -10,11 +10,13 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/ready',
     { schema: { response: { 200: ReadinessResponse, 503: ReadinessResponse } } },
-    async (_req, reply) => {
+    async (request, reply) => {
       const checks = await app.readiness.run();
       const down = Object.values(checks).filter((c) => c.status === 'down');
-      if (down.some((c) => c.required)) return reply.status(503).send({ status: 'not_ready', checks });
-      return reply.status(200).send({ status: down.length ? 'degraded' : 'ready', checks });
+      // The status code (and word) stay public for load balancers; which dependency failed, and how, does not.
+      const detail = app.isOperator(request) ? { checks } : {};
+      if (down.some((c) => c.required)) return reply.status(503).send({ status: 'not_ready', ...detail });
+      return reply.status(200).send({ status: down.length ? 'degraded' : 'ready', ...detail });
     },
   );
 };

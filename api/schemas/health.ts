@@ -12,5 +12,6 @@ const Check = Type.Object({
 
 export const ReadinessResponse = Type.Object({
   status: Type.Union([Type.Literal('ready'), Type.Literal('degraded'), Type.Literal('not_ready')]),
-  checks: Type.Record(Type.String(), Check),
+  /** Each dependency's check: for operators only (METRICS_TOKEN or a loopback caller). */
+  checks: Type.Optional(Type.Record(Type.String(), Check)),
 });

@@ -40,3 +40,37 @@ describe('GET /metrics', () => {
     expect(metricValue(text, 'sms_agent_tasks_abandoned')).toBe(4);
   });
 });
+
+describe('who may read /metrics and the detail of /ready', () => {
+  const stack = useSmsStack({ METRICS_TOKEN: 'metrics-token-0123456789' });
+  const get = (url: string, from: string, token?: string) =>
+    stack.app.inject({
+      method: 'GET',
+      url,
+      remoteAddress: from,
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+    });
+
+  it('given a caller on another host, then /metrics needs METRICS_TOKEN; from this host it needs none', async () => {
+    expect((await get('/metrics', '10.1.2.3')).statusCode).toBe(401);
+    expect((await get('/metrics', '10.1.2.3', 'wrong-token-0123456789')).statusCode).toBe(401);
+    // X-Forwarded-For is anyone's to write: it does not make a caller local
+    const spoofed = await stack.app.inject({
+      method: 'GET',
+      url: '/metrics',
+      remoteAddress: '10.1.2.3',
+      headers: { 'x-forwarded-for': '127.0.0.1' },
+    });
+    expect(spoofed.statusCode).toBe(401);
+    expect((await get('/metrics', '10.1.2.3', 'metrics-token-0123456789')).statusCode).toBe(200);
+    expect((await get('/metrics', '127.0.0.1')).statusCode).toBe(200);
+  });
+
+  it('given a caller on another host, then /ready answers its status code and word, and the checks only with the token', async () => {
+    const remote = await get('/ready', '10.1.2.3');
+    expect(remote.statusCode).toBe(200);
+    expect(remote.json()).toEqual({ status: 'ready' });
+    const withToken = await get('/ready', '10.1.2.3', 'metrics-token-0123456789');
+    expect(withToken.json()).toMatchObject({ status: 'ready', checks: { postgres: { status: 'up' } } });
+  });
+});

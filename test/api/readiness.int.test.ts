@@ -1,5 +1,6 @@
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
+import operatorAccess from '../../api/plugins/operator-access.js';
 import readiness from '../../api/plugins/readiness.js';
 import health from '../../api/routes/health.js';
 
@@ -7,6 +8,8 @@ import health from '../../api/routes/health.js';
 async function appWith(checks: Record<string, { up: boolean; required?: boolean }>) {
   const app = Fastify();
   await app.register(readiness);
+  // inject() calls from 127.0.0.1: a local caller sees each check
+  await app.register(operatorAccess, {});
   await app.register(async (scoped) => {
     for (const [name, { up, required }] of Object.entries(checks)) {
       scoped.readiness.register(
