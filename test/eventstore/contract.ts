@@ -315,6 +315,8 @@ export function eventStoreContract(name: string, options: ContractOptions): void
       it('starts at the end when asked, and only sees later events', async () => {
         const s = stream();
         await store.append(s, events(2));
+        // 'end' is the head the store can show: wait until it shows these (see untilReadAllReaches)
+        await untilReadAllReaches(store, (await store.readStream(s)).at(-1)?.position);
         const subscription = store.subscribeToAll({ from: 'end', filter: { streamPrefixes: [prefix] } });
         const seen = collect(subscription, (e) => e.length === 1);
         await new Promise((r) => setTimeout(r, 300));

@@ -241,7 +241,13 @@ describe('SMS inbox starter', () => {
       await recordSmsReceived(oldStore, input(old[0]!), now);
 
       // When: `sms-agent migrate` (migrateAll) creates the inbox at the log's head, then one more SMS arrives
-      const head = await oldStore.headCheckpoint();
+      // The head the store shows lies below every transaction open in the cluster (another test
+      // file's may hide the append for a moment): wait until it is there.
+      const head = await eventually(
+        () => oldStore.headCheckpoint(),
+        (h) => h !== undefined,
+        10_000,
+      );
       expect(head).toBeDefined();
       await migrateInbox(other.url, { [SMS_INBOX]: head! });
       await migrateInbox(other.url, { [SMS_INBOX]: 'ignored: the row exists' });
