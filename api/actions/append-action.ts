@@ -18,7 +18,7 @@ export interface ActionContext {
  * 401 whatever they sent, never a 400 that describes the schema.
  */
 export function actionContext(request: FastifyRequest, reason?: string): ActionContext {
-  if (!request.actor) throw new Error('actionContext: route is missing its requireRole preHandler');
+  if (!request.actor) throw new Error('actionContext: route is missing its requireRole hook');
   return { actor: request.actor, reason: reason || undefined, correlationId: request.id, now: new Date() };
 }
 
