@@ -53,7 +53,10 @@ describe('who may call what, for every route in the OpenAPI document', () => {
     const analystChanges: string[] = [];
     for (const op of ops) {
       if (PUBLIC.has(op.key)) continue;
-      const anonymous = await api(stack, op.method, op.url, { token: null, body: op.method === 'GET' ? undefined : {} });
+      const anonymous = await api(stack, op.method, op.url, {
+        token: null,
+        body: op.method === 'GET' ? undefined : {},
+      });
       if (anonymous.status !== 401) open.push(`${op.key}: ${anonymous.status}`);
       if (op.method !== 'GET' && !ANY_ROLE.has(op.key)) {
         const asAnalyst = await api(stack, op.method, op.url, { token: analyst, body: {} });
