@@ -100,6 +100,12 @@ export const ConfigSchema = Type.Object({
 
   // Admin API, read routes: where a task page links to its run in the Temporal UI.
   TEMPORAL_UI_URL: Type.Optional(Url('Temporal UI base URL for links; default TEMPORAL_UI_ORIGIN')),
+
+  // Admin API, edge security (api/plugins/security.ts).
+  CORS_ORIGINS: Type.Optional(
+    Type.String({ minLength: 1, description: 'comma-separated origins allowed cross-origin calls; unset: none' }),
+  ),
+  PUBLIC_RATE_LIMIT_PER_MINUTE: PositiveInt(600, 'requests per client IP per minute on /sms/*, /health, /ready'),
 });
 
 export type Config = Static<typeof ConfigSchema>;
@@ -160,6 +166,13 @@ function crossChecks(config: Config): { variable: string; message: string }[] {
       message: `must be at most ${limit} ms: the AI step's activity times out after ${AI_CALL_TIMEOUT_MS} ms (got ${config.OPENAI_TIMEOUT_MS})`,
     });
   }
+  if (config.CORS_ORIGINS !== undefined) {
+    try {
+      corsOrigins(config);
+    } catch (error) {
+      problems.push({ variable: 'CORS_ORIGINS', message: (error as Error).message });
+    }
+  }
   if (config.SMS_ALLOWED_COUNTRIES !== undefined) {
     try {
       parseReplyDestinations(config.SMS_ALLOWED_COUNTRIES);
@@ -175,6 +188,25 @@ export const replyDestinations = (config: Config): ReplyDestinations =>
   config.SMS_ALLOWED_COUNTRIES !== undefined
     ? parseReplyDestinations(config.SMS_ALLOWED_COUNTRIES)
     : destinationsOf(config.TWILIO_PHONE_NUMBER ?? SIMULATOR_NUMBER);
+
+/** CORS_ORIGINS as origins (`scheme://host[:port]`); throws on anything that is not an http(s) origin. */
+export const corsOrigins = (config: Pick<Config, 'CORS_ORIGINS'>): string[] =>
+  (config.CORS_ORIGINS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map((s) => {
+      let url: URL;
+      try {
+        url = new URL(s);
+      } catch {
+        throw new Error(`${JSON.stringify(s)} is not a URL (expected an origin such as https://admin.example.com)`);
+      }
+      if (!/^https?:$/.test(url.protocol) || url.origin !== s.replace(/\/$/, '')) {
+        throw new Error(`${JSON.stringify(s)} is not an origin (scheme://host[:port], no path)`);
+      }
+      return url.origin;
+    });
 
 /** The number the simulator says it texts from when no Twilio number is configured (Twilio's test number). */
 export const SIMULATOR_NUMBER = '+15005550006';

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, fallbackModelFor, loadConfig } from '../../infra/config.js';
+import { ConfigError, corsOrigins, fallbackModelFor, loadConfig } from '../../infra/config.js';
 
 const emptyDir = () => mkdtempSync(path.join(os.tmpdir(), 'cfg-'));
 const load = (env: Record<string, string>, cwd = emptyDir()) => loadConfig(env, cwd);
@@ -96,5 +96,27 @@ describe('cost and abuse guards in the configuration', () => {
   it('gives the AI step 3 paid calls per SMS and round by default, and at most the retry policy allows', () => {
     expect(load({}).AI_MAX_CALLS_PER_SMS).toBe(3);
     expect(problemsOf({ AI_MAX_CALLS_PER_SMS: '9' })[0]?.variable).toBe('AI_MAX_CALLS_PER_SMS');
+  });
+});
+
+describe('edge security in the configuration', () => {
+  it('given no CORS_ORIGINS, no origin is allowed; given some, they are read as origins', () => {
+    expect(corsOrigins(load({}))).toEqual([]);
+    const config = load({ CORS_ORIGINS: 'https://admin.example.com, http://localhost:5173/' });
+    expect(corsOrigins(config)).toEqual(['https://admin.example.com', 'http://localhost:5173']);
+  });
+
+  it('given CORS_ORIGINS with an entry that is not an origin, start-up names the variable and the entry', () => {
+    for (const bad of ['admin.example.com', 'https://admin.example.com/path', 'ftp://files.example.com', '*']) {
+      const problems = problemsOf({ CORS_ORIGINS: `https://ok.example.com,${bad}` });
+      expect(problems.map((p) => p.variable)).toEqual(['CORS_ORIGINS']);
+      expect(problems[0]?.message).toContain(JSON.stringify(bad));
+    }
+  });
+
+  it('allows 600 public requests per IP and minute by default, and at least one', () => {
+    expect(load({}).PUBLIC_RATE_LIMIT_PER_MINUTE).toBe(600);
+    expect(load({ PUBLIC_RATE_LIMIT_PER_MINUTE: '5' }).PUBLIC_RATE_LIMIT_PER_MINUTE).toBe(5);
+    expect(problemsOf({ PUBLIC_RATE_LIMIT_PER_MINUTE: '0' })[0]?.variable).toBe('PUBLIC_RATE_LIMIT_PER_MINUTE');
   });
 });
