@@ -23,13 +23,24 @@ declare module 'fastify' {
      * 403 for another role, and 403 for a cookie-authenticated change without the session's
      * X-CSRF-Token.
      */
-    requireRole: (roles: readonly Role[]) => (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+    requireRole: (
+      roles: readonly Role[],
+      options?: RoleCheckOptions,
+    ) => (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
     /** Session settings the auth routes share with the checks. */
     authSettings: AdminAuthOptions & { idleMs: number; now: () => Date };
   }
 }
 
 export type Role = 'admin' | 'ops' | 'analyst';
+
+export interface RoleCheckOptions {
+  /**
+   * false for a POST that changes nothing and answers only origins CORS allows (the Temporal
+   * codec's decode): the Temporal UI sends the session cookie but cannot send our CSRF header.
+   */
+  csrf?: boolean;
+}
 export const ROLES: readonly Role[] = ['admin', 'ops', 'analyst'];
 
 /** A checked caller; the same shape goes into the metadata of every event the API appends. */
@@ -97,27 +108,29 @@ export default fp(
       return session ? { actor: { name: session.email, role: session.role, kind: 'session' }, session } : null;
     }
 
-    const requireRole = (roles: readonly Role[]) => async (request: FastifyRequest, reply: FastifyReply) => {
-      const found = await authenticate(request);
-      if (!found) {
-        return unauthorized(
-          reply,
-          found === null
-            ? 'The credential is not valid (expired, revoked or signed out)'
-            : 'Sign in or send a bearer token',
-        );
-      }
-      if (!roles.includes(found.actor.role)) return forbidden(reply, `Requires role ${roles.join(' or ')}`);
-      // Double submit bound to the session: a cross-site form can send the cookie but cannot read the token.
-      if (found.session && !SAFE_METHODS.has(request.method)) {
-        const sent = request.headers['x-csrf-token'];
-        if (typeof sent !== 'string' || !sameSecret(sent, found.session.csrfToken)) {
-          return forbidden(reply, 'X-CSRF-Token missing or wrong (GET /api/auth/me gives it)');
+    const requireRole =
+      (roles: readonly Role[], check: RoleCheckOptions = {}) =>
+      async (request: FastifyRequest, reply: FastifyReply) => {
+        const found = await authenticate(request);
+        if (!found) {
+          return unauthorized(
+            reply,
+            found === null
+              ? 'The credential is not valid (expired, revoked or signed out)'
+              : 'Sign in or send a bearer token',
+          );
         }
-      }
-      request.actor = found.actor;
-      request.authSession = found.session;
-    };
+        if (!roles.includes(found.actor.role)) return forbidden(reply, `Requires role ${roles.join(' or ')}`);
+        // Double submit bound to the session: a cross-site form can send the cookie but cannot read the token.
+        if (found.session && check.csrf !== false && !SAFE_METHODS.has(request.method)) {
+          const sent = request.headers['x-csrf-token'];
+          if (typeof sent !== 'string' || !sameSecret(sent, found.session.csrfToken)) {
+            return forbidden(reply, 'X-CSRF-Token missing or wrong (GET /api/auth/me gives it)');
+          }
+        }
+        request.actor = found.actor;
+        request.authSession = found.session;
+      };
     app.decorate('requireRole', requireRole);
     app.decorate('requireAdmin', requireRole(['admin']));
   },

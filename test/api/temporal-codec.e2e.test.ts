@@ -6,8 +6,9 @@ import proto from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AesGcmPayloadCodec, ENCRYPTED_ENCODING, parsePayloadKeys } from '../../infra/payload-codec.js';
 import { findTemporalCli } from '../../infra/temporal-dev-server.js';
-import { useSmsStack } from '../support/sms-stack.js';
+import { PAYLOAD_KEYS, useSmsStack } from '../support/sms-stack.js';
 import { nextPhone, statusQuery, textAndWait, untilStep } from '../workflows/helpers.js';
+import { login, newAccount } from './auth/helpers.js';
 
 const UI_ORIGIN = 'http://localhost:8233'; // TEMPORAL_UI_PORT's default
 const b64 = (bytes: Uint8Array | null | undefined) => Buffer.from(bytes ?? []).toString('base64');
@@ -189,6 +190,35 @@ describe('encrypted Temporal payloads', () => {
         expect(response.status).toBe(401);
         expect(await response.text()).not.toContain('world');
       }
+    });
+
+    it("decodes for an ops session's cookie alone (the UI's cross-origin credentials), not an analyst's", async () => {
+      const payloads = [
+        toJson(await new AesGcmPayloadCodec(parsePayloadKeys(PAYLOAD_KEYS)).encode([plain]).then((p) => p[0]!)),
+      ];
+      // As the browser sends it: the cookie and the origin, no Authorization and no CSRF header.
+      const asUi = (cookie: string) =>
+        fetch(`${stack.apiUrl}/api/temporal-codec/decode`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-namespace': 'default', cookie, origin: UI_ORIGIN },
+          body: JSON.stringify({ payloads }),
+        });
+      const ops = await newAccount(stack, 'ops');
+      const opsSession = await login(stack, ops.email, ops.password);
+      const decoded = await asUi(opsSession.cookie);
+      expect(decoded.status).toBe(200);
+      expect(decoded.headers.get('access-control-allow-origin')).toBe(UI_ORIGIN);
+      expect(decoded.headers.get('access-control-allow-credentials')).toBe('true');
+      const { payloads: back } = (await decoded.json()) as {
+        payloads: { metadata: Record<string, string>; data: string }[];
+      };
+      expect(defaultPayloadConverter.fromPayload(fromJson(back[0]!))).toEqual({ hello: 'world' });
+
+      const analyst = await newAccount(stack, 'analyst');
+      const analystSession = await login(stack, analyst.email, analyst.password);
+      const refused = await asUi(analystSession.cookie);
+      expect(refused.status).toBe(403);
+      expect(await refused.text()).not.toContain('world');
     });
 
     it('encodes with the first key, and decodes it back', async () => {
