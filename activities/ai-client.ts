@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
-import type { Config } from '../infra/config.js';
+import { aiProvider, type Config } from '../infra/config.js';
+import { createDemoModel } from './demo-model.js';
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
@@ -44,9 +45,17 @@ export interface AiClient {
   }): Promise<Completion>;
 }
 
+/**
+ * The AI the worker calls: OpenAI or an OpenAI-compatible server when either variable is set, else
+ * the built-in demo model (never in production: aiProvider throws a ConfigError there).
+ */
 export function createAiClient(config: Config): AiClient {
+  return aiProvider(config) === 'demo' ? createDemoModel() : createOpenAiClient(config);
+}
+
+function createOpenAiClient(config: Config): AiClient {
   const openai = new OpenAI({
-    // Local OpenAI-compatible servers (Ollama, vLLM) accept any key; the start-up banner warns when unset.
+    // Local OpenAI-compatible servers (Ollama, vLLM) accept any key; the start-up banner says which AI is used.
     apiKey: config.OPENAI_API_KEY ?? 'not-set',
     baseURL: config.OPENAI_BASE_URL,
     timeout: config.OPENAI_TIMEOUT_MS,

@@ -247,6 +247,29 @@ export const publicUrl = (config: Config) =>
   (config.PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/$/, '');
 export const twilioConfigured = (config: Config) => config.TWILIO_ACCOUNT_SID !== undefined;
 
+/** Which AI answers: OpenAI, any OpenAI-compatible server (OPENAI_BASE_URL), or the built-in demo model. */
+export type AiProvider = 'openai' | 'compatible' | 'demo';
+
+/**
+ * The demo model answers only when neither variable is set, and never in production: there a
+ * missing AI is a ConfigError naming both variables (start-up exits 2), not canned answers to real people.
+ */
+export function aiProvider(config: Config): AiProvider {
+  if (config.OPENAI_BASE_URL !== undefined) return 'compatible';
+  if (config.OPENAI_API_KEY !== undefined) return 'openai';
+  if (config.NODE_ENV === 'production') {
+    throw new ConfigError([
+      {
+        variable: 'OPENAI_API_KEY / OPENAI_BASE_URL',
+        message:
+          'one is required when NODE_ENV=production: OPENAI_API_KEY for OpenAI, OPENAI_BASE_URL for an ' +
+          'OpenAI-compatible server (the built-in demo model answers only outside production)',
+      },
+    ]);
+  }
+  return 'demo';
+}
+
 /** The Temporal UI base URL the admin API links runs to. */
 export const temporalUiUrl = (config: Config) => {
   const url = config.TEMPORAL_UI_URL ?? config.TEMPORAL_UI_ORIGIN ?? `http://localhost:${config.TEMPORAL_UI_PORT}`;

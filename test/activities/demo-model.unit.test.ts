@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import type { ChatMessage } from '../../activities/ai-client.js';
+import { createAiClient } from '../../activities/ai-client.js';
+import { createDemoModel, DEMO_LABEL, DEMO_MODEL, demoAnswer } from '../../activities/demo-model.js';
+import { approxCharsFor, systemPrompt } from '../../domain/classifier/prompts.js';
+import { fitToBudget, measure } from '../../domain/sms/segments.js';
+import type { Category } from '../../domain/sms-task/events.js';
+import { estimateCostUsd } from '../../domain/sms-task/pricing.js';
+import { aiProvider, ConfigError, loadConfig } from '../../infra/config.js';
+
+/** The messages generateAnswer (activities/sms-task.ts) sends a model. */
+function request(category: Category, question: string, options: { segments?: number; history?: string[][] } = {}) {
+  const maxSegments = options.segments ?? 3;
+  const messages: ChatMessage[] = [
+    { role: 'system', content: systemPrompt(category, { maxSegments, approxChars: approxCharsFor(maxSegments) }) },
+    ...(options.history ?? []).flatMap(([q, a]): ChatMessage[] => [
+      { role: 'user', content: q ?? '' },
+      { role: 'assistant', content: a ?? '' },
+    ]),
+    { role: 'user', content: question },
+  ];
+  return { model: 'gpt-4o-mini', messages, maxTokens: Math.ceil(approxCharsFor(maxSegments) / 2) + 200 };
+}
+
+describe('the demo model', () => {
+  it('given the same messages, gives the same answer, at once, labelled, for zero tokens', async () => {
+    const model = createDemoModel();
+    const first = await model.complete(request('general', 'What is the capital of France?'));
+    const second = await model.complete(request('general', 'What is the capital of France?'));
+    expect(second).toEqual(first);
+    expect(first.model).toBe(DEMO_MODEL);
+    expect(first.text.startsWith(DEMO_LABEL)).toBe(true);
+    expect(first.text).toContain('What is the capital of France?');
+    expect(first).toMatchObject({ promptTokens: 0, completionTokens: 0 });
+    // Other questions, other answers.
+    expect((await model.complete(request('general', 'How tall is Everest?'))).text).not.toBe(first.text);
+  });
+
+  it('costs nothing: the cost of the demo model name at zero tokens is 0, not NaN', () => {
+    expect(estimateCostUsd(DEMO_MODEL, 0, 0)).toBe(0);
+  });
+
+  it.each([
+    ['coding', 'code snippet'],
+    ['debug', 'most likely cause'],
+    ['design', 'trade-offs'],
+    ['documentation', 'one example'],
+    ['analysis', 'conclusion first'],
+    ['general', 'answer it directly'],
+  ] as const)('given the %s system prompt, answers as that category', (category, words) => {
+    const text = demoAnswer(request(category, 'help me with this').messages);
+    expect(text).toContain(`Category: ${category}.`);
+    expect(text).toContain(words);
+  });
+
+  it('refers to the previous turn of the conversation it is given', () => {
+    const text = demoAnswer(
+      request('general', 'and in winter?', { history: [['What is the weather in Oslo?', 'Cold.']] }).messages,
+    );
+    expect(text).toContain('Before that you asked: "What is the weather in Oslo?"');
+    expect(demoAnswer(request('general', 'and in winter?').messages)).not.toContain('Before that');
+  });
+
+  it.each([1, 2, 3])('stays within a budget of %i segment(s), even for a long question with an emoji', (segments) => {
+    const question = `Can you explain 🙂 ${'why the sky is blue and sunsets are red '.repeat(8)}`;
+    for (const q of [question, 'hi']) {
+      const text = demoAnswer(request('design', q, { segments }).messages);
+      expect(measure(text).segments).toBeLessThanOrEqual(segments);
+      expect(text.startsWith(DEMO_LABEL)).toBe(true);
+      expect(fitToBudget(text, { maxSegments: segments }).hasMore).toBe(false);
+    }
+  });
+
+  it('when asked for a long answer, answers past the budget so MORE sends the rest', () => {
+    const text = demoAnswer(request('documentation', 'Explain event sourcing in detail', { segments: 2 }).messages);
+    expect(text.length).toBeGreaterThan(approxCharsFor(2) * 2);
+    const first = fitToBudget(text, { maxSegments: 2 });
+    expect(first.hasMore).toBe(true);
+    expect(first.part).toContain('Text MORE');
+    const second = fitToBudget(text, { maxSegments: 2, fromOffset: first.nextOffset });
+    expect(second.part).not.toBe(first.part);
+    expect(measure(second.part).segments).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('which AI answers', () => {
+  const config = (env: Record<string, string>) => loadConfig(env, '/nonexistent');
+
+  it('given neither OPENAI_API_KEY nor OPENAI_BASE_URL, the demo model; given either, never', async () => {
+    expect(aiProvider(config({}))).toBe('demo');
+    expect(aiProvider(config({ OPENAI_API_KEY: 'sk-test' }))).toBe('openai');
+    expect(aiProvider(config({ OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1' }))).toBe('compatible');
+    expect(aiProvider(config({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' }))).toBe(
+      'compatible',
+    );
+    const demo = await createAiClient(config({})).complete(request('general', 'hi'));
+    expect(demo.model).toBe(DEMO_MODEL);
+    // A configured endpoint is called, even when it is down: the demo model never stands in for it.
+    const down = createAiClient(config({ OPENAI_BASE_URL: 'http://127.0.0.1:9/v1', OPENAI_TIMEOUT_MS: '2000' }));
+    await expect(down.complete(request('general', 'hi'))).rejects.toMatchObject({ kind: 'transient' });
+  });
+
+  it('given NODE_ENV=production and no AI configured, refuses naming both variables', () => {
+    let error: unknown;
+    try {
+      aiProvider(config({ NODE_ENV: 'production' }));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(/OPENAI_API_KEY.*OPENAI_BASE_URL/);
+    expect(() => createAiClient(config({ NODE_ENV: 'production' }))).toThrow(ConfigError);
+    expect(aiProvider(config({ NODE_ENV: 'production', OPENAI_API_KEY: 'sk-test' }))).toBe('openai');
+  });
+});
