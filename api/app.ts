@@ -15,6 +15,7 @@ import openapi from './plugins/openapi.js';
 import operatorAccess from './plugins/operator-access.js';
 import postgres from './plugins/postgres.js';
 import readiness from './plugins/readiness.js';
+import security, { securityOptions } from './plugins/security.js';
 import smsInbox, { type SmsInboxOptions } from './plugins/sms-inbox.js';
 import temporal from './plugins/temporal.js';
 import twilioSignature, { twilioSignatureOptions } from './plugins/twilio-signature.js';
@@ -55,6 +56,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   await app.register(errorHandler);
+  // Headers, CORS and the public routes' rate limit: before any route, so all of them get it.
+  await app.register(security, securityOptions(deps.config));
   await app.register(readiness);
   await app.register(postgres, { pool: deps.pool });
   await app.register(temporal, { client: deps.temporal });

@@ -4,6 +4,9 @@ export const RoleSchema = Type.Union([Type.Literal('admin'), Type.Literal('ops')
 
 export const ErrorResponse = Type.Object({
   error: Type.String(),
+  /** Stable and machine-readable (api/plugins/error-handler.ts, ERROR_CODES); always sent (optional
+   *  here only so routes that answer `{error, message, statusCode}` type-check: a hook adds it). */
+  code: Type.Optional(Type.String()),
   message: Type.String(),
   statusCode: Type.Integer(),
 });

@@ -6,8 +6,8 @@ export const ErrorResponse = Type.Object(
     error: Type.String(),
     message: Type.String(),
     statusCode: Type.Integer(),
-    /** A stable machine-readable code, where the route gives one. */
-    code: Type.Optional(Type.String()),
+    /** Stable and machine-readable: VALIDATION_FAILED, UNAUTHENTICATED, ... (api/plugins/error-handler.ts, ERROR_CODES). */
+    code: Type.String(),
   },
   // Open: a 401/403 schema added to another route's answers must not strip fields it sends.
   { $id: 'ErrorResponse', additionalProperties: true },
