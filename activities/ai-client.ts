@@ -53,6 +53,18 @@ export function createAiClient(config: Config): AiClient {
   return aiProvider(config) === 'demo' ? createDemoModel() : createOpenAiClient(config);
 }
 
+/** One line for start-up: which AI answers, and where. */
+export function describeAi(config: Config): string {
+  switch (aiProvider(config)) {
+    case 'demo':
+      return 'demo model (no OPENAI_API_KEY or OPENAI_BASE_URL): canned answers, labelled as such';
+    case 'compatible':
+      return `OpenAI-compatible server at ${config.OPENAI_BASE_URL}, model ${config.OPENAI_MODEL}`;
+    case 'openai':
+      return `OpenAI (https://api.openai.com/v1), models ${config.OPENAI_MODEL} and ${config.OPENAI_MODEL_CODING} (coding)`;
+  }
+}
+
 function createOpenAiClient(config: Config): AiClient {
   const openai = new OpenAI({
     // Local OpenAI-compatible servers (Ollama, vLLM) accept any key; the start-up banner says which AI is used.

@@ -23,6 +23,7 @@ import analystRedaction from './redact.js';
 import analytics from './routes/analytics.js';
 import audit from './routes/audit.js';
 import auth, { authRoutesOptions } from './routes/auth.js';
+import devLink, { type DevLinkOptions } from './routes/dev-link.js';
 import errorActions from './routes/error-actions.js';
 import failures from './routes/failures.js';
 import health from './routes/health.js';
@@ -45,6 +46,8 @@ export interface AppDeps {
   store: EventStore;
   /** The SMS inbox starter (on by default); tests turn it off or tune it. */
   inbox?: Pick<SmsInboxOptions, 'enabled' | 'databaseUrl' | 'tuning'>;
+  /** `sms-agent dev`'s one-time sign-in link; never mounted in production. */
+  devSignIn?: DevLinkOptions;
 }
 
 /** Plugins first (external services, then app services), then routes. */
@@ -83,6 +86,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(analytics);
   await app.register(projectionsStatus);
   await app.register(auth, authRoutesOptions(deps.config));
+  if (deps.devSignIn && deps.config.NODE_ENV !== 'production') await app.register(devLink, deps.devSignIn);
   await app.register(tokens);
   // Admin actions and the audit trail: each change is an event with its actor.
   await app.register(taskActions);

@@ -1,8 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { describeAi } from '../../activities/ai-client.js';
+import { devLinkUrl, newDevLinkToken } from '../../api/routes/dev-link.js';
 import { TEMPORAL_CODEC_PATH } from '../../api/routes/temporal-codec.js';
-import { loadConfig, publicUrl, twilioConfigured } from '../../infra/config.js';
+import { aiProvider, loadConfig, publicUrl, twilioConfigured } from '../../infra/config.js';
 import { ensureDatabase, startEmbeddedPostgres } from '../../infra/embedded-postgres.js';
 import { createLogger } from '../../infra/logger.js';
 import { APP_DATABASE, readStackFile, removeStackFile, writeStackFile } from '../../infra/stack.js';
@@ -28,6 +30,10 @@ async function runDev(): Promise<void> {
   // Before anything starts: a bad key stops start-up like any config error; no key is logged once.
   const encrypted = (temporalDataConverter(config, logger).payloadCodecs ?? []).length > 0;
   const codecEndpoint = `${publicUrl(config)}${TEMPORAL_CODEC_PATH}`;
+  // Production without an AI stops here (exit 2), before anything starts.
+  const ai = aiProvider(config);
+  // The sign-in link's secret: in this process's memory only, for this run.
+  const devSignIn = config.NODE_ENV === 'production' ? undefined : { token: newDevLinkToken() };
   mkdirSync(config.DATA_DIR, { recursive: true });
   const running = readStackFile(config);
   if (running) throw new Error(`sms-agent dev is already running (pid ${running.pid}) on ${config.DATA_DIR}`);
@@ -74,7 +80,7 @@ async function runDev(): Promise<void> {
     const projector = await startProjector(ctx);
     roles.push(projector);
     stops.push(projector);
-    const api = await startApi(ctx);
+    const api = await startApi(ctx, { devSignIn });
     roles.push(api);
     stops.push(api);
 
@@ -87,18 +93,22 @@ async function runDev(): Promise<void> {
       temporalUiUrl ? `  Temporal UI:  ${temporalUiUrl}` : `  Temporal:     ${temporalAddress}`,
       `  Data:         ${path.resolve(config.DATA_DIR)}`,
       `  SMS provider: ${twilioConfigured(config) ? `Twilio (${config.TWILIO_API_BASE_URL ?? 'api.twilio.com'})` : 'simulator (no TWILIO_* credentials): POST /api/simulator/sms'}`,
-      `  AI endpoint:  ${config.OPENAI_BASE_URL ?? 'https://api.openai.com/v1'}`,
+      `  AI:           ${describeAi(config)}`,
+      ...(ai === 'demo'
+        ? ['                for real answers set OPENAI_API_KEY (OpenAI) or OPENAI_BASE_URL (Ollama, vLLM, LM Studio)']
+        : []),
       encrypted
         ? `  Payloads:     encrypted; the Temporal UI decodes them through ${codecEndpoint} (admins and ops)`
         : '\n  WARNING: Temporal payloads are NOT encrypted: the Temporal server and its UI hold phone numbers\n' +
           '  and messages in clear. Set TEMPORAL_PAYLOAD_KEYS (README: Encrypted Temporal payloads).',
-      ...(config.OPENAI_API_KEY
-        ? []
-        : [
+      ...(devSignIn
+        ? [
             '',
-            '  WARNING: OPENAI_API_KEY is not set. AI calls will fail unless OPENAI_BASE_URL is a server',
-            '  that needs no key (Ollama, vLLM, LM Studio). Failed tasks wait for a retry signal.',
-          ]),
+            `  Sign in:      ${devLinkUrl(api.url, devSignIn.token)}`,
+            '                (local admin; works once, from this machine, for this run)',
+          ]
+        : []),
+      '',
       '  Ctrl-C stops everything.',
       '',
     ];

@@ -1,8 +1,10 @@
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { DEMO_LABEL } from '../../activities/demo-model.js';
 import { freePort, isPortOpen } from '../../infra/ports.js';
 import type { StackFile } from '../../infra/stack.js';
 import { UNENCRYPTED_WARNING } from '../../infra/temporal-data-converter.js';
@@ -17,7 +19,7 @@ describe('sms-agent dev', () => {
   chmodSync(dataDir, 0o755);
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  async function startDev(env: Record<string, string> = {}) {
+  async function startDev(env: Record<string, string | undefined> = {}) {
     const [port, uiPort] = [await freePort(), await freePort()];
     const dev = spawnCli(['dev'], {
       DATA_DIR: dataDir,
@@ -94,6 +96,67 @@ describe('sms-agent dev', () => {
     expect(run.dev.output()).not.toContain('NOT encrypted');
     expect(await uiCodecEndpoint(run.uiPort)).toBe(endpoint);
     await stopAndCheckNothingLeft(run);
+  });
+
+  it('with nothing configured, prints a sign-in link whose session gets a simulated SMS answered by the demo model', async () => {
+    const run = await startDev({ OPENAI_API_KEY: undefined, OPENAI_BASE_URL: undefined, ADMIN_API_TOKEN: undefined });
+    const output = run.dev.output();
+    expect(output).toContain('AI:           demo model');
+    expect(output).toContain('set OPENAI_API_KEY (OpenAI) or OPENAI_BASE_URL');
+    const link = /Sign in: +(\S+)/.exec(output)?.[1] ?? '';
+    expect(link).toMatch(new RegExp(`^http://localhost:${run.port}/api/auth/dev-link\\?token=[\\w-]{40,}$`));
+
+    const signIn = await fetch(link, { redirect: 'manual' });
+    expect(signIn.status).toBe(302);
+    const cookie = signIn.headers.getSetCookie()[0]?.split(';')[0] ?? '';
+    const base = `http://localhost:${run.port}`;
+    const me = (await (await fetch(`${base}/api/auth/me`, { headers: { cookie } })).json()) as { csrfToken: string };
+    const sent = await fetch(`${base}/api/simulator/sms`, {
+      method: 'POST',
+      headers: { cookie, 'x-csrf-token': me.csrfToken, 'content-type': 'application/json' },
+      body: JSON.stringify({ from: '+14155550123', body: 'How do I reverse a list in Python?' }),
+    });
+    expect(sent.status).toBe(202);
+    const { messageSid } = (await sent.json()) as { messageSid: string };
+
+    let task: Record<string, unknown> | undefined;
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline; await sleep(250)) {
+      const response = await fetch(`${base}/api/tasks/${messageSid}`, { headers: { cookie } });
+      if (response.status === 200) task = ((await response.json()) as { task: Record<string, unknown> }).task;
+      if (task?.status === 'completed') break;
+    }
+    expect(task, run.dev.output()).toMatchObject({
+      status: 'completed',
+      outcome: 'answered',
+      model: 'demo',
+      tokensUsed: 0,
+      costUsd: 0,
+      category: 'coding',
+    });
+    expect(String(task?.aiResponse).startsWith(DEMO_LABEL)).toBe(true);
+    // The link served once, and its token went nowhere but the banner.
+    expect((await fetch(link, { redirect: 'manual' })).status).toBe(401);
+    const token = new URL(link).searchParams.get('token') ?? '';
+    expect(run.dev.output().split(token)).toHaveLength(2);
+    await stopAndCheckNothingLeft(run);
+  });
+
+  it('refuses NODE_ENV=production with no AI configured, naming both variables', async () => {
+    for (const command of ['dev', 'worker']) {
+      const run = spawnCli([command], {
+        DATA_DIR: dataDir,
+        DATABASE_URL: inject('databaseUrl'),
+        TEMPORAL_ADDRESS: inject('temporalAddress'),
+        NODE_ENV: 'production',
+        TEMPORAL_PAYLOAD_KEYS: `prod:${Buffer.alloc(32, 5).toString('base64')}`,
+        OPENAI_API_KEY: undefined,
+        OPENAI_BASE_URL: undefined,
+      });
+      const exit = await run.exit;
+      expect(exit.code, run.output()).toBe(2);
+      expect(run.output()).toMatch(/OPENAI_API_KEY \/ OPENAI_BASE_URL: one is required when NODE_ENV=production/);
+      expect(run.output()).not.toContain('sms-agent is running');
+    }
   });
 
   it.each([

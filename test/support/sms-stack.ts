@@ -8,6 +8,7 @@ import { type AppDeps, buildApp } from '../../api/app.js';
 import { migrateAuth } from '../../api/auth/migrate.js';
 import { migrateInbox } from '../../api/inbox/checkpoint.js';
 import { TEMPORAL_RECONNECT_ARGS } from '../../api/inbox/start-task.js';
+import { newDevLinkToken } from '../../api/routes/dev-link.js';
 import { buildActivityDeps, createSmsWorker } from '../../cli/roles/worker.js';
 import { createEventStore, migrateEventStore } from '../../eventstore/index.js';
 import type { EventStore, RecordedEvent } from '../../eventstore/port.js';
@@ -41,6 +42,8 @@ export interface SmsStack {
   client: Client;
   app: FastifyInstance;
   apiUrl: string;
+  /** The token of the API's dev sign-in link (GET /api/auth/dev-link), mounted as `sms-agent dev` mounts it. */
+  devSignInToken: string;
   worker: { start(): Promise<void>; stop(): Promise<void> };
   /** POSTs a correctly signed Twilio inbound-SMS webhook. */
   sendSms(sms: { from: string; body: string; sid?: string }): Promise<{ status: number; body: string; sid: string }>;
@@ -117,7 +120,15 @@ export async function startSmsStack(
       })
     : connection;
   const apiClient = apiConnection === connection ? client : new Client({ connection: apiConnection, dataConverter });
-  const appDeps = { logger, pool, temporal: apiClient, store, inbox: options.inbox };
+  const devSignInToken = newDevLinkToken();
+  const appDeps = {
+    logger,
+    pool,
+    temporal: apiClient,
+    store,
+    inbox: options.inbox,
+    devSignIn: { token: devSignInToken },
+  };
 
   // PUBLIC_URL must match the address Twilio (the fake) calls, so the API listens first.
   let config = loadConfig(baseEnv, '/nonexistent');
@@ -185,6 +196,7 @@ export async function startSmsStack(
     client,
     app: finalApp,
     apiUrl: address,
+    devSignInToken,
     worker: workerControl,
     async sendSms({ from, body, sid = newSid() }) {
       const params = {
