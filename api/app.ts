@@ -1,7 +1,8 @@
 import formBody from '@fastify/formbody';
+import sse, { type SSEPluginOptions } from '@fastify/sse';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Client } from '@temporalio/client';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { EventStore } from '../eventstore/port.js';
 import { type Config, quotaPolicy, temporalUiUrl } from '../infra/config.js';
 import type { Pool } from '../infra/db.js';
@@ -10,6 +11,7 @@ import adminAuth, { adminAuthOptions } from './plugins/admin-auth.js';
 import errorHandler from './plugins/error-handler.js';
 import eventStore from './plugins/event-store.js';
 import horizonWatch from './plugins/horizon-watch.js';
+import liveChanges from './plugins/live-changes.js';
 import metrics from './plugins/metrics.js';
 import openapi from './plugins/openapi.js';
 import operatorAccess from './plugins/operator-access.js';
@@ -31,6 +33,7 @@ import projectionActions from './routes/projection-actions.js';
 import projectionsStatus from './routes/projections.js';
 import simulator from './routes/simulator.js';
 import smsWebhooks from './routes/sms-webhooks.js';
+import stream from './routes/stream.js';
 import taskActions from './routes/task-actions.js';
 import tasks from './routes/tasks.js';
 import temporalCodec, { temporalCodecOptions } from './routes/temporal-codec.js';
@@ -71,6 +74,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(formBody);
   await app.register(twilioSignature, twilioSignatureOptions(deps.config));
   await app.register(adminAuth, adminAuthOptions(deps.config));
+  await app.register(liveChanges);
+  // The package's default export is the fastify-plugin wrapped one; its types name it differently.
+  await app.register(sse as unknown as FastifyPluginAsync<SSEPluginOptions>);
   await app.register(smsInbox, { taskQueue: deps.config.TEMPORAL_TASK_QUEUE, logger: deps.logger, ...deps.inbox });
   // Before the routes: the document is built from routes registered after it; redaction hooks every answer.
   await app.register(openapi);
@@ -85,6 +91,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(users, { policy: quotaPolicy(deps.config) });
   await app.register(analytics);
   await app.register(projectionsStatus);
+  await app.register(stream);
   await app.register(auth, authRoutesOptions(deps.config));
   if (deps.devSignIn && deps.config.NODE_ENV !== 'production') await app.register(devLink, deps.devSignIn);
   await app.register(tokens);

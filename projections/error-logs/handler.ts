@@ -125,5 +125,7 @@ export const errorLogsReadModel = defineReadModel<(typeof ERROR_LOG_EVENTS)[numb
       { onConflict: 'nothing' },
     );
     saveRows(tx, 'error_logs', 'id', COLUMNS, changed);
+    // A failure item carries its task's last error, so a changed error changes that item.
+    tx.announce({ failures: [...new Set([...changed].map((r) => String(r.task_message_sid)))] });
   },
 });

@@ -26,6 +26,15 @@ export interface BatchHooks {
   afterApply?(events: readonly ProjectionEvent[]): void | Promise<void>;
 }
 
+export interface BatchOptions {
+  schema: string;
+  model: ReadModel;
+  events: readonly ProjectionEvent[];
+  expected: string | null;
+  /** Announce the batch's changes (pg_notify); default true, false for a rebuild's replay. */
+  announce?: boolean;
+}
+
 /** SQLSTATE the checkpoint advance raises when the stored checkpoint is not the expected one. */
 const CHECKPOINT_MOVED = 'RM409';
 
@@ -55,7 +64,7 @@ function advanceSql(model: ReadModel, expected: string | null, last: ProjectionE
  */
 export async function applyInTransaction(
   client: pg.ClientBase,
-  options: { schema: string; model: ReadModel; events: readonly ProjectionEvent[]; expected: string | null },
+  options: BatchOptions,
   hooks: BatchHooks = {},
   statements: { begin?: string; commit?: string } = {},
 ): Promise<string> {
@@ -72,7 +81,7 @@ export async function applyInTransaction(
   const stored = results.at(-1)?.rows[0];
   if (!stored) throw new Error(`No checkpoint row for projection ${model.name} in schema ${schema}`);
   if (stored.checkpoint !== expected) throw new CheckpointMovedError(model.name, expected, stored.checkpoint);
-  const tx = projectionTx(client);
+  const tx = projectionTx(client, { schema, model: model.name, enabled: options.announce !== false });
   await model.apply(tx, events);
   // The handler's writes carry their values as bound parameters, so no text can end a quote early.
   const writes = [advanceSql(model, expected, last, events.length), ...tx.takeWrites()];
@@ -98,7 +107,7 @@ export async function applyInTransaction(
 /** One batch, one transaction: the handler's writes and the checkpoint commit together or not at all. */
 export async function applyBatch(
   client: pg.ClientBase,
-  options: { schema: string; model: ReadModel; events: readonly ProjectionEvent[]; expected: string | null },
+  options: BatchOptions,
   hooks: BatchHooks = {},
 ): Promise<string> {
   try {

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { CHANGES_CHANNEL, ChangeCollector, notifySql } from './change-notices.js';
 import type { ProjectionTx } from './types.js';
 
 /** A deferred value as it is bound: NULL, strings as they are, anything else as its JSON text. */
@@ -10,16 +11,33 @@ export interface BatchTx extends ProjectionTx {
   takeWrites(): pg.QueryConfig[];
 }
 
-export function projectionTx(client: pg.ClientBase): BatchTx {
+export interface ChangeAnnouncing {
+  schema: string;
+  model: string;
+  /** false during a rebuild's replay: one notice at the swap instead of one per batch. */
+  enabled: boolean;
+}
+
+export function projectionTx(client: pg.ClientBase, announcing?: ChangeAnnouncing): BatchTx {
   let deferred: pg.QueryConfig[] = [];
+  let changes = new ChangeCollector();
   return {
     query: (text: string | pg.QueryConfig, values?: unknown[]) => client.query(text as string, values),
     defer(text, values = []) {
       deferred.push({ text, values: values.map(asParameter) });
     },
+    announce(changed) {
+      if (announcing?.enabled) changes.add(changed);
+    },
     takeWrites() {
       const writes = deferred;
+      if (announcing?.enabled) {
+        for (const payload of changes.payloads(announcing.schema, announcing.model)) {
+          writes.push({ text: notifySql, values: [CHANGES_CHANNEL, payload] });
+        }
+      }
       deferred = [];
+      changes = new ChangeCollector();
       return writes;
     },
   } as BatchTx;

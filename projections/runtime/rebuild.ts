@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { EventStore, RecordedEvent } from '../../eventstore/port.js';
 import { createPool } from '../../infra/db.js';
@@ -7,8 +8,11 @@ import { READ_MODELS, readModelsNamed } from '../registry.js';
 import { assertSchemaName, ident, qualified, READ_MODEL_SCHEMA, withClient } from '../shared/sql.js';
 import { AdvisoryLock } from './advisory-lock.js';
 import { applyBatch, applyInTransaction } from './apply-batch.js';
+import { CHANGES_CHANNEL, type ChangeNotice, notifySql } from './change-notices.js';
 import { ensureCheckpointRow, readCheckpoint } from './checkpoints.js';
 import { filterFor, toProjectionEvent } from './events.js';
+import { measureLag } from './lag.js';
+import { rebuildProgress } from './rebuild-progress.js';
 import type { ReadModel } from './types.js';
 
 export interface RebuildOptions {
@@ -23,11 +27,16 @@ export interface RebuildOptions {
   keepOldSchema?: boolean;
   logger?: Logger;
   now?: () => Date;
+  /** Names this rebuild's progress rows (projection_rebuilds); a fresh id by default. */
+  rebuildId?: string;
+  /** Who asked (shown with the progress). */
+  requestedBy?: string;
   /** Runs inside the swap transaction just before COMMIT (tests check readers here). */
   beforeCommit?: (client: pg.PoolClient) => Promise<void>;
 }
 
 export interface RebuildResult {
+  rebuildId: string;
   schema: string;
   rebuilt: string[];
   copied: string[];
@@ -63,6 +72,7 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
   const target = `rm_${stamp}`;
   const replaced = `${live}_replaced_${stamp}`.slice(0, 63);
   const batchSize = options.batchSize ?? 5000;
+  const rebuildId = options.rebuildId ?? randomUUID();
 
   const lock = new AdvisoryLock(options.databaseUrl, `sms-agent rebuild ${live}`);
   if (!(await lock.tryAcquire())) throw new Error(`Another rebuild of schema ${live} is running`);
@@ -72,8 +82,19 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
     applicationName: 'sms-agent rebuild',
     timeouts: { statementMs: 0 },
   });
+  const progress = rebuildProgress(pool, live, rebuildId);
+  let progressStarted = false;
   try {
     await migrateReadModels(options.databaseUrl, { schema: live, logger: log });
+    const startedAt = options.now?.() ?? new Date();
+    for (const model of rebuilt) {
+      await progress.start(model.name, {
+        eventsTotal: await estimateTotal(pool, options.store, live, model),
+        startedBy: options.requestedBy ?? null,
+        startedAt,
+      });
+    }
+    progressStarted = true;
     await migrateReadModels(options.databaseUrl, { schema: target, logger: log });
     log?.info({ target, rebuild: rebuilt.map((m) => m.name) }, 'replaying the event log into a fresh schema');
 
@@ -81,7 +102,9 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
     await Promise.all(
       rebuilt.map(async (model) => {
         await ensureCheckpointRow(pool, target, model.name);
-        events[model.name] = await catchUp(pool, options.store, target, model, batchSize);
+        events[model.name] = await catchUp(pool, options.store, target, model, batchSize, (count) =>
+          progress.replayed(model.name, count),
+        );
         log?.info({ projection: model.name, events: events[model.name] }, 'projection replayed');
       }),
     );
@@ -95,6 +118,15 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
           events[model.name] = (events[model.name] ?? 0) + more;
         }
         for (const model of copied) await copyProjection(client, live, target, model);
+        // The progress history moves with the swap; the final update lands in the new live schema.
+        await client.query(
+          `INSERT INTO ${qualified(target, 'projection_rebuilds')} SELECT * FROM ${qualified(live, 'projection_rebuilds')}`,
+        );
+        // One notice per rebuilt model, delivered at COMMIT: listeners reload instead of hearing every row.
+        for (const model of rebuilt) {
+          const notice: ChangeNotice = { schema: live, model: model.name, rebuilt: true };
+          await client.query(notifySql, [CHANGES_CHANNEL, JSON.stringify(notice)]);
+        }
         await client.query(`ALTER SCHEMA ${ident(live)} RENAME TO ${ident(replaced)}`);
         await client.query(`ALTER SCHEMA ${ident(target)} RENAME TO ${ident(live)}`);
         await options.beforeCommit?.(client);
@@ -107,6 +139,7 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
     });
     log?.info({ schema: live, replaced }, 'rebuilt read models swapped in');
 
+    await progress.finish({ events });
     let droppedOldSchema = false;
     if (!options.keepOldSchema) {
       // Waits for readers still inside a query on the old tables; new queries already use the new ones.
@@ -114,6 +147,7 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
       droppedOldSchema = true;
     }
     return {
+      rebuildId,
       schema: live,
       rebuilt: rebuilt.map((m) => m.name),
       copied: copied.map((m) => m.name),
@@ -122,10 +156,31 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
       droppedOldSchema,
       durationMs: Math.round(performance.now() - started),
     };
+  } catch (error) {
+    if (progressStarted) {
+      await progress.finish({ error: error instanceof Error ? error.message : String(error) }).catch((e) => {
+        log?.warn({ err: e }, 'could not record the failed rebuild');
+      });
+    }
+    throw error;
   } finally {
     await pool.end();
     await lock.release();
   }
+}
+
+/**
+ * What a projection's replay will go through, without reading the whole log: the live
+ * projection's events processed plus what it has not applied yet (lag, counted up to its cap).
+ */
+async function estimateTotal(pool: pg.Pool, store: EventStore, live: string, model: ReadModel): Promise<number> {
+  const { rows } = await pool.query<{ checkpoint: string | null; events_processed: string }>(
+    `SELECT checkpoint, events_processed FROM ${qualified(live, 'projection_checkpoints')} WHERE name = $1`,
+    [model.name],
+  );
+  const row = rows[0];
+  const lag = await measureLag(store, row?.checkpoint ?? null, filterFor(model), { cap: 100_000 });
+  return Number(row?.events_processed ?? 0) + lag.events;
 }
 
 /**
@@ -138,6 +193,7 @@ export async function catchUp(
   schema: string,
   model: ReadModel,
   batchSize: number,
+  onPage?: (replayed: number) => Promise<void>,
 ): Promise<number> {
   const filter = filterFor(model);
   let checkpoint = await readCheckpoint(pool, schema, model.name);
@@ -150,8 +206,9 @@ export async function catchUp(
       const next = page.length === batchSize ? read(last) : Promise.resolve([]);
       next.catch(() => {});
       const events = page.map(toProjectionEvent);
-      checkpoint = await applyBatch(client, { schema, model, events, expected: checkpoint });
+      checkpoint = await applyBatch(client, { schema, model, events, expected: checkpoint, announce: false });
       count += page.length;
+      await onPage?.(count);
       page = await next;
     }
   });
@@ -171,7 +228,7 @@ async function catchUpInTransaction(
     const page = await store.readAll({ from: checkpoint ?? undefined, filter: filterFor(model), maxCount: batchSize });
     if (page.length === 0) return count;
     const events = page.map(toProjectionEvent);
-    checkpoint = await applyInTransaction(client, { schema, model, events, expected: checkpoint });
+    checkpoint = await applyInTransaction(client, { schema, model, events, expected: checkpoint, announce: false });
     count += page.length;
   }
 }

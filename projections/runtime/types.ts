@@ -1,6 +1,7 @@
 import type { DomainEvent, DomainEventType } from '../../domain/events/catalogue.js';
 import type { Checkpoint } from '../../eventstore/port.js';
 import type { Queryable } from '../shared/sql.js';
+import type { ChangedKeys } from './change-notices.js';
 
 /**
  * The transaction a handler runs in. `query` runs now (for reads); `defer` queues a write that
@@ -10,6 +11,11 @@ import type { Queryable } from '../shared/sql.js';
 export interface ProjectionTx extends Queryable {
   /** Parameters are bound: null as NULL, strings as they are, anything else as its JSON text. */
   defer(text: string, values?: unknown[]): void;
+  /**
+   * Announces changed rows (ids only) with pg_notify after the batch's writes, in its transaction:
+   * listeners hear of them only once the batch commits. A rebuild's replay announces nothing.
+   */
+  announce(changed: ChangedKeys): void;
 }
 
 /** Where an event sits in the log, carried next to the (upcast) domain event. */

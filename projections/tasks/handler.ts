@@ -228,6 +228,8 @@ export const tasksReadModel = defineReadModel<(typeof TASK_EVENTS)[number]>({
       events.map(sidOf).filter((s) => s !== undefined),
     );
     const changed = new Set<Row>();
+    // Status before this batch: a task entering or leaving 'failed' changes the failures list.
+    const statusBefore = new Map<Row, unknown>();
     for (const event of events) {
       const sid = sidOf(event);
       if (sid === undefined) continue;
@@ -237,9 +239,15 @@ export const tasksReadModel = defineReadModel<(typeof TASK_EVENTS)[number]>({
         rows.set(sid, task);
       }
       if (event.revision <= Number(task.revision)) continue;
+      if (!statusBefore.has(task)) statusBefore.set(task, task.status);
       evolveTask(task, event);
       changed.add(task);
     }
     saveRows(tx, 'tasks', 'message_sid', COLUMNS, changed);
+    const sids = (rows: Iterable<Row>) => [...rows].map((t) => String(t.message_sid));
+    tx.announce({
+      tasks: sids(changed),
+      failures: sids([...changed].filter((t) => t.status === 'failed' || statusBefore.get(t) === 'failed')),
+    });
   },
 });

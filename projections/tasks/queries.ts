@@ -126,6 +126,24 @@ export function taskQueries(db: Queryable, schema: string) {
   const tasks = qualified(schema, 'tasks');
   const facts = qualified(schema, 'daily_stats_tasks');
   const errorLogs = qualified(schema, 'error_logs');
+
+  /** Failed tasks with their last error: one query for the list and for the live stream's items. */
+  async function selectFailedTasks(where: string, values: unknown[], tail: string): Promise<FailedTaskView[]> {
+    const rows = await selectRows<TaskView & { lastError: FailedTaskView['lastError'] }>(
+      db,
+      `SELECT ${COLUMNS.split(',')
+        .map((c) => `t.${c.trim()}`)
+        .join(', ')},
+         (SELECT json_build_object('id', e.id, 'type', e.type, 'message', e.message, 'step', e.step,
+                   'attempts', e.attempts, 'round', e.round, 'createdAt', e.created_at)
+            FROM ${errorLogs} e WHERE e.task_message_sid = t.message_sid
+            ORDER BY e.created_at DESC, e.id DESC LIMIT 1) AS last_error
+       FROM ${tasks} t ${where} ${tail}`,
+      values,
+    );
+    return rows.map(({ lastError, ...task }) => ({ task: task as TaskView, lastError: lastError ?? null }));
+  }
+
   return {
     /**
      * Newest first; filters combine with AND. `searchBodies: false` keeps `q` off the SMS and the
@@ -191,23 +209,26 @@ export function taskQueries(db: Queryable, schema: string) {
         const [at, sid] = decodeCursor(filter.cursor);
         q.where(`(t.created_at, t.message_sid) < (${q.add(at)}::timestamptz, ${q.add(sid)})`);
       }
-      const rows = await selectRows<TaskView & { lastError: FailedTaskView['lastError'] }>(
-        db,
-        `SELECT ${COLUMNS.split(',')
-          .map((c) => `t.${c.trim()}`)
-          .join(', ')},
-           (SELECT json_build_object('id', e.id, 'type', e.type, 'message', e.message, 'step', e.step,
-                     'attempts', e.attempts, 'round', e.round, 'createdAt', e.created_at)
-              FROM ${errorLogs} e WHERE e.task_message_sid = t.message_sid
-              ORDER BY e.created_at DESC, e.id DESC LIMIT 1) AS last_error
-         FROM ${tasks} t ${q.sql} ORDER BY t.created_at DESC, t.message_sid DESC LIMIT ${limit + 1}`,
+      const items = await selectFailedTasks(
+        q.sql,
         q.values,
+        `ORDER BY t.created_at DESC, t.message_sid DESC LIMIT ${limit + 1}`,
       );
-      const page = toPage(rows, limit, (r) => encodeCursor(r.createdAt, r.messageSid));
-      return {
-        items: page.items.map(({ lastError, ...task }) => ({ task, lastError: lastError ?? null })),
-        nextCursor: page.nextCursor,
-      };
+      return toPage(items, limit, (r) => encodeCursor(r.task.createdAt, r.task.messageSid));
+    },
+
+    /** These tasks as listTasks shows them (the live stream's rows); unknown sids are left out. */
+    async getTasksBySid(messageSids: readonly string[]): Promise<TaskView[]> {
+      if (messageSids.length === 0) return [];
+      return selectRows<TaskView>(db, `SELECT ${COLUMNS} FROM ${tasks} WHERE message_sid = ANY($1::text[])`, [
+        messageSids,
+      ]);
+    },
+
+    /** Those of these tasks that are waiting for an operator, as listFailedTasks shows them. */
+    async getFailedTasksBySid(messageSids: readonly string[]): Promise<FailedTaskView[]> {
+      if (messageSids.length === 0) return [];
+      return selectFailedTasks(`WHERE t.status = 'failed' AND t.message_sid = ANY($1::text[])`, [messageSids], '');
     },
 
     /** What one person's tasks have cost so far: tasks, tokens, USD. */
