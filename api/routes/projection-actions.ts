@@ -81,6 +81,9 @@ const projectionActions: FastifyPluginAsyncTypebox = async (app) => {
         databaseUrl,
         store: app.eventStore,
         only: status.projections,
+        // The progress rows GET /api/projections shows carry the same id and actor.
+        rebuildId: status.id,
+        requestedBy: status.requestedBy,
         logger: app.log as Parameters<typeof rebuildReadModels>[0]['logger'],
       })
         .then((result) => {

@@ -1,11 +1,75 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import { READ_MODELS } from '../../projections/registry.js';
 import { readCheckpoints } from '../../projections/runtime/checkpoints.js';
 import { filterFor } from '../../projections/runtime/events.js';
 import { measureLag } from '../../projections/runtime/lag.js';
+import { type RebuildProgressRow, readRebuildProgress } from '../../projections/runtime/rebuild-progress.js';
 import { READ_MODEL_SCHEMA } from '../../projections/shared/sql.js';
+import { IsoTime, Nullable } from '../../projections/shared/view.js';
 import { readResponses, STAFF_SECURITY } from '../schemas/common.js';
-import { ProjectionList } from '../schemas/projections.js';
+import { ProjectionStatus } from '../schemas/projections.js';
+
+/** A projection's rebuild, from the progress rows the rebuild writes (projection_rebuilds). */
+const RebuildProgress = Type.Object({
+  /** idle: none running and the last one (if any) succeeded; failed: the last one failed. */
+  state: Type.Union([Type.Literal('idle'), Type.Literal('rebuilding'), Type.Literal('failed')]),
+  rebuildId: Nullable(Type.String()),
+  eventsReplayed: Type.Integer(),
+  /** Estimated at the start: the live projection's events processed plus its lag. */
+  eventsTotal: Type.Integer(),
+  /** 0-100; stays below 100 until the rebuild has swapped its tables in. */
+  percent: Type.Number(),
+  startedAt: Nullable(IsoTime),
+  startedBy: Nullable(Type.String()),
+  /** The last finished rebuild of this projection. */
+  last: Nullable(
+    Type.Object({
+      rebuildId: Type.String(),
+      outcome: Type.Union([Type.Literal('succeeded'), Type.Literal('failed')]),
+      finishedAt: IsoTime,
+      error: Nullable(Type.String()),
+      eventsReplayed: Type.Integer(),
+    }),
+  ),
+});
+type RebuildProgress = Static<typeof RebuildProgress>;
+
+const ProjectionListWithRebuilds = Type.Object({
+  schema: Type.String(),
+  projections: Type.Array(Type.Composite([ProjectionStatus, Type.Object({ rebuild: RebuildProgress })])),
+});
+
+function rebuildView(entry?: { latest: RebuildProgressRow; lastFinished: RebuildProgressRow | null }): RebuildProgress {
+  const latest = entry?.latest;
+  const last = entry?.lastFinished;
+  const running = latest?.state === 'rebuilding';
+  const shown = running ? latest : last;
+  const percent = !shown
+    ? 0
+    : shown.state === 'succeeded'
+      ? 100
+      : Math.min(99.9, Math.round((1000 * shown.eventsReplayed) / Math.max(1, shown.eventsTotal)) / 10);
+  return {
+    state: running ? 'rebuilding' : latest?.state === 'failed' ? 'failed' : 'idle',
+    rebuildId: shown?.rebuildId ?? null,
+    eventsReplayed: shown?.eventsReplayed ?? 0,
+    eventsTotal: shown?.eventsTotal ?? 0,
+    percent,
+    startedAt: shown?.startedAt ?? null,
+    startedBy: shown?.startedBy ?? null,
+    last:
+      last?.finishedAt && last.state !== 'rebuilding'
+        ? {
+            rebuildId: last.rebuildId,
+            outcome: last.state,
+            finishedAt: last.finishedAt,
+            error: last.error,
+            eventsReplayed: last.eventsReplayed,
+          }
+        : null,
+  };
+}
 
 /**
  * The API does not run the projectors, so it reports what the database and the log say (as
@@ -17,14 +81,19 @@ const projections: FastifyPluginAsyncTypebox = async (app) => {
     {
       onRequest: app.requireRole(['admin', 'ops', 'analyst']),
       schema: {
-        summary: 'Each read model: checkpoint, events processed, lag (events, seconds) and state',
+        summary:
+          "Each read model: checkpoint, events processed, lag (events, seconds), state, and its rebuild's progress",
         tags: ['projections'],
         security: STAFF_SECURITY,
-        response: readResponses(ProjectionList),
+        response: readResponses(ProjectionListWithRebuilds),
       },
     },
     async () => {
-      const rows = new Map((await readCheckpoints(app.pg, READ_MODEL_SCHEMA)).map((r) => [r.name, r]));
+      const [checkpoints, rebuilds] = await Promise.all([
+        readCheckpoints(app.pg, READ_MODEL_SCHEMA),
+        readRebuildProgress(app.pg, READ_MODEL_SCHEMA),
+      ]);
+      const rows = new Map(checkpoints.map((r) => [r.name, r]));
       const list = await Promise.all(
         READ_MODELS.map(async (model) => {
           const row = rows.get(model.name);
@@ -40,6 +109,7 @@ const projections: FastifyPluginAsyncTypebox = async (app) => {
             lagSeconds: Math.round(lag.seconds * 10) / 10,
             lastEventAt: row?.lastEventAt ?? null,
             updatedAt: row?.updatedAt ?? null,
+            rebuild: rebuildView(rebuilds.get(model.name)),
           };
         }),
       );

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { buildApp } from '../../../api/app.js';
+import { createLogger } from '../../../infra/logger.js';
 import { useSmsStack } from '../../support/sms-stack.js';
 import { api, tokenFor, useProjections } from './helpers.js';
 
@@ -57,6 +59,103 @@ describe('POST /api/projections/:name/rebuild', () => {
         interval: 100,
       })
       .toBe('succeeded');
+  });
+
+  /** GET /api/projections' entry for one projection, from the given app (another replica, say). */
+  async function statusOf(name: string, app = stack.app) {
+    const response = await app.inject({
+      method: 'GET',
+      url: '/api/projections',
+      headers: { authorization: `Bearer ${stack.config.ADMIN_API_TOKEN}` },
+    });
+    expect(response.statusCode).toBe(200);
+    const list = response.json().projections as { name: string; rebuild: Record<string, unknown> }[];
+    return list.find((p) => p.name === name)?.rebuild;
+  }
+
+  it('GET /api/projections shows a running rebuild (state, replayed of total, percent, who, since when) on every replica, then its outcome', async () => {
+    // Another API process on the same database: it did not start the rebuild and still sees it.
+    const replica = await buildApp({
+      config: stack.config,
+      logger: createLogger({ level: 'silent' }),
+      pool: stack.pool,
+      temporal: stack.client,
+      store: stack.store,
+      inbox: { enabled: false },
+    });
+    // Hold the rebuild at its swap (it locks the live checkpoint table) to look at it mid-way.
+    const holder = await stack.pool.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE read_models.projection_checkpoints IN SHARE MODE');
+      const ops = await tokenFor(stack, 'ops');
+      const started = await api(stack, 'POST', '/api/projections/audit/rebuild', { body: { reason: 'progress' } });
+      expect(started.status).toBe(202);
+      const id = started.body.id as string;
+
+      await expect
+        .poll(async () => (await statusOf('audit', replica))?.state, { timeout: 30_000, interval: 100 })
+        .toBe('rebuilding');
+      // Replayed everything it will before the swap: the count stops at the total, percent below 100
+      await expect
+        .poll(
+          async () => {
+            const s = await statusOf('audit', replica);
+            return s && (s.eventsReplayed as number) >= (s.eventsTotal as number);
+          },
+          { timeout: 30_000, interval: 100 },
+        )
+        .toBe(true);
+      const running = await statusOf('audit', replica);
+      expect(running).toMatchObject({
+        state: 'rebuilding',
+        rebuildId: id,
+        startedBy: 'ADMIN_API_TOKEN',
+        startedAt: expect.any(String),
+        eventsTotal: expect.any(Number),
+      });
+      expect(running?.eventsTotal).toBeGreaterThan(0);
+      expect(running?.percent).toBeGreaterThan(0);
+      expect(running?.percent).toBeLessThan(100);
+      expect(await statusOf('audit')).toEqual(running);
+      expect((await statusOf('users'))?.state).toBe('idle');
+      // Any signed-in role reads it
+      expect((await api(stack, 'GET', '/api/projections', { token: ops })).status).toBe(200);
+
+      await holder.query('COMMIT');
+      await expect
+        .poll(async () => (await statusOf('audit', replica))?.state, { timeout: 30_000, interval: 100 })
+        .toBe('idle');
+      const done = await statusOf('audit', replica);
+      expect(done).toMatchObject({
+        rebuildId: id,
+        percent: 100,
+        startedBy: 'ADMIN_API_TOKEN',
+        last: { rebuildId: id, outcome: 'succeeded', finishedAt: expect.any(String), error: null },
+      });
+      expect(done?.eventsReplayed).toBe(running?.eventsReplayed);
+    } finally {
+      await holder.query('ROLLBACK').catch(() => {});
+      holder.release();
+      await replica.close();
+    }
+  });
+
+  it('GET /api/projections says failed, with the error, when the last rebuild failed', async () => {
+    await stack.pool.query(
+      `INSERT INTO read_models.projection_rebuilds
+         (rebuild_id, projection, state, events_replayed, events_total, started_at, started_by, finished_at, error)
+       VALUES ($1, 'messages', 'failed', 3, 10, now() + interval '1 hour', 'someone', now() + interval '1 hour', 'disk full')`,
+      [randomUUID()],
+    );
+    expect(await statusOf('messages')).toMatchObject({
+      state: 'failed',
+      eventsReplayed: 3,
+      eventsTotal: 10,
+      percent: 30,
+      startedBy: 'someone',
+      last: { outcome: 'failed', error: 'disk full' },
+    });
   });
 
   it('404 for an unknown projection or rebuild; 401 without credentials; 403 for ops and analysts', async () => {
