@@ -6,6 +6,7 @@ import { readCheckpoints } from '../../projections/runtime/checkpoints.js';
 import { filterFor } from '../../projections/runtime/events.js';
 import { measureLag } from '../../projections/runtime/lag.js';
 import { READ_MODEL_SCHEMA } from '../../projections/shared/sql.js';
+import { registerPipelineMetrics } from './pipeline-metrics.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -14,9 +15,9 @@ declare module 'fastify' {
 }
 
 /**
- * Prometheus metrics: HTTP requests by route and status, and per projection its lag and
- * throughput, computed from the checkpoints table on each scrape (the projector may run in
- * another process).
+ * Prometheus metrics: HTTP requests by route and status (webhook answers apart), per projection
+ * its lag and throughput, computed from the checkpoints table on each scrape (the projector may run
+ * in another process), and the pipeline's figures from the read models (./pipeline-metrics.ts).
  */
 export default fp(
   async (app: FastifyInstance) => {
@@ -35,11 +36,20 @@ export default fp(
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     });
+    // Twilio's view of us: counted here, in the API process that answers it (each replica is scraped).
+    const webhookAnswers = new Counter({
+      name: 'sms_agent_webhook_responses_total',
+      help: 'answers to the Twilio webhooks (/sms/*), by route and status code',
+      labelNames: ['route', 'status'],
+      registers: [registry],
+    });
     app.addHook('onResponse', async (request, reply) => {
       const route = request.routeOptions.url ?? 'unmatched';
       requests.inc({ method: request.method, route, status: String(reply.statusCode) });
       duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+      if (route.startsWith('/sms/')) webhookAnswers.inc({ route, status: String(reply.statusCode) });
     });
+    registerPipelineMetrics(registry, app.pg);
 
     // One read of the projection state per scrape, shared by the gauges (prom-client collects
     // them concurrently).

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { AI_LATENCY_BUCKETS_S } from '../../api/plugins/pipeline-metrics.js';
+import type { RecordedEvent } from '../../eventstore/port.js';
 import { migrateReadModels } from '../../projections/migrate.js';
 import { READ_MODEL_SCHEMA } from '../../projections/shared/sql.js';
 import { useSmsStack } from '../support/sms-stack.js';
+import { dataOf, nextPhone, untilStep } from '../workflows/helpers.js';
+import { useProjections } from './actions/helpers.js';
 
 const metricValue = (text: string, metric: string) => {
   const line = text.split('\n').find((l) => l.startsWith(metric));
@@ -38,6 +42,76 @@ describe('GET /metrics', () => {
     const text = await (await fetch(`${stack.apiUrl}/metrics`)).text();
     expect(metricValue(text, 'sms_agent_tasks_needing_attention')).toBe(3);
     expect(metricValue(text, 'sms_agent_tasks_abandoned')).toBe(4);
+  });
+});
+
+describe('GET /metrics: the pipeline, from the read models', () => {
+  const stack = useSmsStack();
+  useProjections(stack, ['tasks', 'messages']);
+  const scrape = async () => (await fetch(`${stack.apiUrl}/metrics`)).text();
+
+  it('given an answered SMS, a failed one and a keyword, then workflows, AI figures, SMS sent and webhook answers match what happened', async () => {
+    const answered = await stack.sendSms({ from: nextPhone(), body: 'What is a monad?' });
+    expect(await stack.handle(answered.sid).result()).toEqual({ outcome: 'answered' });
+    const help = await stack.sendSms({ from: nextPhone(), body: 'HELP' });
+    expect(await stack.handle(help.sid).result()).toEqual({ outcome: 'keyword' });
+    // A key the AI refuses (401, not retried): the task fails for good and waits for ops.
+    stack.openai.knobs.failAlways(401);
+    const failed = await stack.sendSms({ from: nextPhone(), body: 'Explain monads again' });
+    await untilStep(stack, failed.sid, 'needs_attention');
+    stack.openai.knobs.heal();
+    // A webhook that is not signed: 403, counted too.
+    const forged = await fetch(`${stack.apiUrl}/sms/receive`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'MessageSid=SM00000000000000000000000000000001&From=%2B14155550100&To=%2B15005550006&Body=hi',
+    });
+    expect(forged.status).toBe(403);
+
+    // What happened, from the log: the AI answer and every reply sent.
+    const events: RecordedEvent[] = [];
+    for (const sid of [answered.sid, help.sid, failed.sid]) events.push(...(await stack.events(`sms-${sid}`)));
+    const [ai] = dataOf(events, 'AiResponseGenerated');
+    if (!ai) throw new Error('no AiResponseGenerated for the answered SMS');
+    expect(dataOf(events, 'AiResponseGenerated')).toHaveLength(1);
+    const sentKinds = dataOf(events, 'ReplySent').map((r) => r.kind);
+    expect(sentKinds).toContain('answer');
+    expect(sentKinds).toContain('keyword');
+
+    // Once the projections have applied it all:
+    await expect
+      .poll(async () => metricValue(await scrape(), 'sms_agent_workflows{status="failed"}'), { timeout: 20_000 })
+      .toBe(1);
+    await expect
+      .poll(async () => metricValue(await scrape(), 'sms_agent_sms_sent_total{kind="keyword"}'), { timeout: 20_000 })
+      .toBe(1);
+    await new Promise((r) => setTimeout(r, 1_100)); // past the one-second cache of the figures
+    const text = await scrape();
+    expect(metricValue(text, 'sms_agent_workflows_started_total')).toBe(3);
+    expect(metricValue(text, 'sms_agent_workflows_completed_total{outcome="answered"}')).toBe(1);
+    expect(metricValue(text, 'sms_agent_workflows_completed_total{outcome="keyword"}')).toBe(1);
+    expect(metricValue(text, 'sms_agent_workflows_failed_total')).toBe(1);
+    expect(metricValue(text, 'sms_agent_workflows{status="completed"}')).toBe(2);
+
+    const model = `model="${ai.model}"`;
+    expect(metricValue(text, `sms_agent_ai_tokens_total{kind="prompt",${model}}`)).toBe(ai.promptTokens);
+    expect(metricValue(text, `sms_agent_ai_tokens_total{kind="completion",${model}}`)).toBe(ai.completionTokens);
+    expect(metricValue(text, `sms_agent_ai_cost_usd_total{${model}}`)).toBeCloseTo(ai.costUsd, 9);
+    for (const le of AI_LATENCY_BUCKETS_S) {
+      const expected = ai.latencyMs <= le * 1000 ? 1 : 0;
+      expect(metricValue(text, `sms_agent_ai_latency_seconds_bucket{le="${le}"}`), `le=${le}`).toBe(expected);
+    }
+    expect(metricValue(text, 'sms_agent_ai_latency_seconds_bucket{le="+Inf"}')).toBe(1);
+    expect(metricValue(text, 'sms_agent_ai_latency_seconds_count')).toBe(1);
+    expect(metricValue(text, 'sms_agent_ai_latency_seconds_sum')).toBeCloseTo(ai.latencyMs / 1000, 6);
+
+    for (const kind of new Set(sentKinds)) {
+      expect(metricValue(text, `sms_agent_sms_sent_total{kind="${kind}"}`), kind).toBe(
+        sentKinds.filter((k) => k === kind).length,
+      );
+    }
+    expect(metricValue(text, 'sms_agent_webhook_responses_total{route="/sms/receive",status="200"}')).toBe(3);
+    expect(metricValue(text, 'sms_agent_webhook_responses_total{route="/sms/receive",status="403"}')).toBe(1);
   });
 });
 
