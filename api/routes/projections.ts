@@ -4,7 +4,12 @@ import { READ_MODELS } from '../../projections/registry.js';
 import { readCheckpoints } from '../../projections/runtime/checkpoints.js';
 import { filterFor } from '../../projections/runtime/events.js';
 import { measureLag } from '../../projections/runtime/lag.js';
-import { type RebuildProgressRow, readRebuildProgress } from '../../projections/runtime/rebuild-progress.js';
+import { rebuildLockKey } from '../../projections/runtime/rebuild.js';
+import {
+  advisoryLockHeld,
+  type RebuildProgressRow,
+  readRebuildProgress,
+} from '../../projections/runtime/rebuild-progress.js';
 import { READ_MODEL_SCHEMA } from '../../projections/shared/sql.js';
 import { IsoTime, Nullable } from '../../projections/shared/view.js';
 import { readResponses, STAFF_SECURITY } from '../schemas/common.js';
@@ -39,6 +44,8 @@ const ProjectionListWithRebuilds = Type.Object({
   schema: Type.String(),
   projections: Type.Array(Type.Composite([ProjectionStatus, Type.Object({ rebuild: RebuildProgress })])),
 });
+
+const ABANDONED = 'abandoned: the process running this rebuild stopped before it finished';
 
 function rebuildView(entry?: { latest: RebuildProgressRow; lastFinished: RebuildProgressRow | null }): RebuildProgress {
   const latest = entry?.latest;
@@ -94,6 +101,14 @@ const projections: FastifyPluginAsyncTypebox = async (app) => {
         readRebuildProgress(app.pg, READ_MODEL_SCHEMA),
       ]);
       const rows = new Map(checkpoints.map((r) => [r.name, r]));
+      // A row left "rebuilding" by a process that died mid-way: no session holds the rebuild lock.
+      const running = [...rebuilds.values()].filter((r) => r.latest.state === 'rebuilding');
+      if (running.length > 0 && !(await advisoryLockHeld(app.pg, rebuildLockKey(READ_MODEL_SCHEMA)))) {
+        for (const entry of running) {
+          entry.latest = { ...entry.latest, state: 'failed', error: ABANDONED, finishedAt: entry.latest.updatedAt };
+          entry.lastFinished = entry.latest;
+        }
+      }
       const list = await Promise.all(
         READ_MODELS.map(async (model) => {
           const row = rows.get(model.name);

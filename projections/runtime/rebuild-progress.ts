@@ -89,3 +89,22 @@ export async function readRebuildProgress(
   }
   return result;
 }
+
+/**
+ * True while some session holds this advisory lock (AdvisoryLock's bigint key, split by pg_locks
+ * into two unsigned halves). A rebuild holds its lock until its rows are finished, so a row still
+ * "rebuilding" with no holder belongs to a process that stopped mid-way.
+ */
+export async function advisoryLockHeld(db: Queryable, key: string): Promise<boolean> {
+  const { rows } = await db.query<{ held: boolean }>(
+    `WITH k AS (SELECT hashtextextended($1, 0) AS key)
+     SELECT EXISTS (
+       SELECT 1 FROM pg_locks l, k
+        WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+          AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+          AND l.classid = ((k.key >> 32) & 4294967295)::text::oid
+          AND l.objid = (k.key & 4294967295)::text::oid) AS held`,
+    [key],
+  );
+  return rows[0]?.held === true;
+}

@@ -15,6 +15,9 @@ import { measureLag } from './lag.js';
 import { rebuildProgress } from './rebuild-progress.js';
 import type { ReadModel } from './types.js';
 
+/** The advisory lock a rebuild of `schema` holds from start to finish (one at a time, any process). */
+export const rebuildLockKey = (schema: string) => `sms-agent rebuild ${schema}`;
+
 export interface RebuildOptions {
   databaseUrl: string;
   store: EventStore;
@@ -74,7 +77,7 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
   const batchSize = options.batchSize ?? 5000;
   const rebuildId = options.rebuildId ?? randomUUID();
 
-  const lock = new AdvisoryLock(options.databaseUrl, `sms-agent rebuild ${live}`);
+  const lock = new AdvisoryLock(options.databaseUrl, rebuildLockKey(live));
   if (!(await lock.tryAcquire())) throw new Error(`Another rebuild of schema ${live} is running`);
   // No statement timeout: the swap copies and drops whole tables in single statements.
   const pool = createPool(options.databaseUrl, {

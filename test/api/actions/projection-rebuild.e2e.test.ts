@@ -158,6 +158,21 @@ describe('POST /api/projections/:name/rebuild', () => {
     });
   });
 
+  it('a rebuild left "rebuilding" by a process that died (nobody holds the rebuild lock) reads as failed, abandoned', async () => {
+    const id = randomUUID();
+    await stack.pool.query(
+      `INSERT INTO read_models.projection_rebuilds (rebuild_id, projection, state, events_replayed, events_total, started_at, started_by)
+       VALUES ($1, 'daily_stats', 'rebuilding', 5, 10, now() + interval '1 hour', 'crashed-replica')`,
+      [id],
+    );
+    expect(await statusOf('daily_stats')).toMatchObject({
+      state: 'failed',
+      rebuildId: id,
+      startedBy: 'crashed-replica',
+      last: { rebuildId: id, outcome: 'failed', error: expect.stringMatching(/^abandoned/) },
+    });
+  });
+
   it('404 for an unknown projection or rebuild; 401 without credentials; 403 for ops and analysts', async () => {
     expect((await api(stack, 'POST', '/api/projections/nope/rebuild')).status).toBe(404);
     expect((await api(stack, 'GET', `/api/projections/rebuilds/${randomUUID()}`)).status).toBe(404);
