@@ -8,6 +8,7 @@ import { type Config, quotaPolicy, temporalUiUrl } from '../infra/config.js';
 import type { Pool } from '../infra/db.js';
 import type { Logger } from '../infra/logger.js';
 import adminAuth, { adminAuthOptions } from './plugins/admin-auth.js';
+import dashboard from './plugins/dashboard.js';
 import errorHandler from './plugins/error-handler.js';
 import eventStore from './plugins/event-store.js';
 import horizonWatch from './plugins/horizon-watch.js';
@@ -81,6 +82,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Before the routes: the document is built from routes registered after it; redaction hooks every answer.
   await app.register(openapi);
   await app.register(analystRedaction);
+  // The dashboard's files and deep links at `/`; before the routes, as /health answers a browser with the app.
+  await app.register(dashboard);
 
   await app.register(health);
   await app.register(smsWebhooks);

@@ -1,12 +1,16 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { describeAi } from '../../activities/ai-client.js';
 import { devLinkUrl, newDevLinkToken } from '../../api/routes/dev-link.js';
 import { TEMPORAL_CODEC_PATH } from '../../api/routes/temporal-codec.js';
 import { aiProvider, loadConfig, publicUrl, twilioConfigured } from '../../infra/config.js';
 import { ensureDatabase, startEmbeddedPostgres } from '../../infra/embedded-postgres.js';
-import { createLogger } from '../../infra/logger.js';
+import { createLogger, type Logger } from '../../infra/logger.js';
 import { APP_DATABASE, readStackFile, removeStackFile, writeStackFile } from '../../infra/stack.js';
 import { temporalDataConverter } from '../../infra/temporal-data-converter.js';
 import { startTemporalDevServer } from '../../infra/temporal-dev-server.js';
@@ -74,6 +78,7 @@ async function runDev(): Promise<void> {
     }
     const ctx = { config, logger, databaseUrl, temporalAddress };
     await migrateAll(config, databaseUrl, logger);
+    stops.push(watchDashboard(logger));
     const roles: RunningRole[] = [];
     roles.push(await startWorker(ctx));
     stops.push(roles[0]!);
@@ -89,6 +94,7 @@ async function runDev(): Promise<void> {
       '',
       '  sms-agent is running',
       `  App:          ${api.url}`,
+      '                (the dashboard rebuilds when its files change: reload the page)',
       `  Health:       ${api.url}/ready`,
       temporalUiUrl ? `  Temporal UI:  ${temporalUiUrl}` : `  Temporal:     ${temporalAddress}`,
       `  Data:         ${path.resolve(config.DATA_DIR)}`,
@@ -119,4 +125,33 @@ async function runDev(): Promise<void> {
     process.exitCode = 1;
   }
   await shutdown.run();
+}
+
+/**
+ * `vite build --watch` beside the API, which serves dashboard/build exactly as in production (same
+ * origin, cookie, CSP and paths; no second server or proxy to keep in step): a change shows on reload.
+ */
+function watchDashboard(logger: Logger): { name: string; stop: () => Promise<void> } {
+  const name = 'dashboard build';
+  let vite: string;
+  try {
+    vite = path.join(path.dirname(createRequire(import.meta.url).resolve('vite/package.json')), 'bin/vite.js');
+  } catch {
+    logger.warn('vite is not installed (dev dependencies): the dashboard is served as last built');
+    return { name, stop: async () => {} };
+  }
+  const cwd = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dashboard');
+  const child = spawn(process.execPath, [vite, 'build', '--watch', '--logLevel', 'error'], {
+    cwd,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  child.stderr?.on('data', (chunk: Buffer) => logger.warn(`dashboard build: ${chunk.toString().trim()}`));
+  return {
+    name,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
 }

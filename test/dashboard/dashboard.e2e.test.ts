@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import {
+  cspErrors,
+  DESKTOP,
+  expectAccessible,
+  expectNoSidewaysOverflow,
+  PHONE,
+  screenshot,
+  useDashboard,
+} from './browser.js';
+
+describe('dashboard: sign-in, layout and health in Chromium', () => {
+  const dash = useDashboard();
+
+  it('a wrong password shows an error; the right one lands on the page in ?next', async () => {
+    const who = await dash.account('ops');
+    const { page, errors } = await dash.newPage();
+    await page.goto(dash.url('/health'));
+    // Not signed in: sent to sign-in, which remembers where we were going.
+    await page.waitForURL((u) => u.pathname === '/login' && u.searchParams.get('next') === '/health');
+    await expectAccessible(page, 'login');
+    await screenshot(page, 'login');
+
+    await page.getByLabel('Email').fill(who.email);
+    await page.getByLabel('Password').fill('not-the-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('Wrong email or password');
+    expect(new URL(page.url()).pathname).toBe('/login');
+
+    await dash.signIn(page, who, '/health');
+    await expect.poll(() => page.getByRole('row', { name: /postgres/i }).count()).toBeGreaterThan(0);
+    await page.getByText('Overall:').waitFor();
+    await expectAccessible(page, 'health');
+    await screenshot(page, 'health');
+    expect(cspErrors(errors)).toEqual([]);
+  });
+
+  it('the layout names the person and role, hides admin pages from ops, and signs out', async () => {
+    const who = await dash.account('ops');
+    const { page } = await dash.newPage();
+    await dash.signIn(page, who);
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    await expect
+      .poll(() => nav.getByRole('link').allTextContents())
+      .toEqual(['Overview', 'Tasks', 'Failures', 'Users', 'Projections', 'Health', 'Simulator']);
+    expect(await page.getByText(who.email).count()).toBe(1);
+    expect(await page.getByLabel('Role').textContent()).toBe('ops');
+    await expectAccessible(page, 'layout');
+    await screenshot(page, 'overview');
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL((u) => u.pathname === '/login');
+    // The session is over at the API too: a deep link goes back to sign-in.
+    await page.goto(dash.url('/tasks'));
+    await page.waitForURL((u) => u.pathname === '/login' && u.searchParams.get('next') === '/tasks');
+  });
+
+  it('an ended session returns to sign-in on the next call, and back to the page after', async () => {
+    const who = await dash.account('admin');
+    const { page } = await dash.newPage();
+    await dash.signIn(page, who, '/health');
+    await page
+      .getByRole('row', { name: /postgres/i })
+      .first()
+      .waitFor();
+    // End every session of this account behind the browser's back (as an expiry would).
+    await dash.stack.pool.query(
+      'DELETE FROM admin.sessions WHERE account_id = (SELECT id FROM admin.accounts WHERE email = $1)',
+      [who.email],
+    );
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page.waitForURL((u) => u.pathname === '/login' && u.searchParams.get('next') === '/health');
+    await dash.signIn(page, who, '/health');
+    expect(new URL(page.url()).pathname).toBe('/health');
+  });
+
+  it('at 360 px the nav collapses behind a Menu button and nothing overflows sideways', async () => {
+    const who = await dash.account('admin');
+    const { page } = await dash.newPage(PHONE);
+    await page.goto(dash.url('/login'));
+    await expectNoSidewaysOverflow(page);
+    await screenshot(page, 'login');
+    await dash.signIn(page, who, '/health');
+    await page
+      .getByRole('row', { name: /postgres/i })
+      .first()
+      .waitFor();
+    const menu = page.getByRole('button', { name: 'Menu' });
+    expect(await page.getByRole('link', { name: 'Tasks' }).isVisible()).toBe(false);
+    await menu.click();
+    expect(await menu.getAttribute('aria-expanded')).toBe('true');
+    expect(await page.getByRole('link', { name: 'Tasks' }).isVisible()).toBe(true);
+    await expectNoSidewaysOverflow(page);
+    await expectAccessible(page, 'layout at 360 px');
+    await screenshot(page, 'health');
+    await page.setViewportSize(DESKTOP);
+    expect(await page.getByRole('button', { name: 'Menu' }).isVisible()).toBe(false);
+  });
+});
