@@ -30,7 +30,7 @@ export function register(program: Command): void {
 
 async function runDev(): Promise<void> {
   const config = loadConfig();
-  const logger = createLogger({ level: config.LOG_LEVEL });
+  const logger = createLogger({ level: config.LOG_LEVEL, format: config.LOG_FORMAT });
   // Before anything starts: a bad key stops start-up like any config error; no key is logged once.
   const encrypted = (temporalDataConverter(config, logger).payloadCodecs ?? []).length > 0;
   const codecEndpoint = `${publicUrl(config)}${TEMPORAL_CODEC_PATH}`;
