@@ -73,7 +73,12 @@ export default fp(
       return reply.status(status).send({
         error: status >= 500 ? 'Internal Server Error' : generic ? (STATUS_CODES[status] ?? 'Bad Request') : error.name,
         code: error.validation ? VALIDATION_FAILED : errorCodeFor(status),
-        message: status >= 500 ? 'Something went wrong; it has been logged.' : error.message,
+        message:
+          status >= 500
+            ? 'Something went wrong; it has been logged.'
+            : isPgBadText(error)
+              ? 'The request holds text that cannot be stored or compared'
+              : error.message,
         statusCode: status,
       } satisfies ErrorBody);
     });
@@ -98,8 +103,16 @@ export default fp(
 const isErrorShaped = (payload: unknown): payload is { error: unknown; statusCode: unknown } =>
   typeof payload === 'object' && payload !== null && 'error' in payload && 'statusCode' in payload;
 
+/** PostgreSQL's errors about text it cannot store or compare (SQLSTATE 22xxx): the input's fault. */
+const PG_BAD_TEXT = new Set(['22021', '22P05', '22001', '22P02']);
+
+const isPgBadText = (error: FastifyError) =>
+  typeof error.code === 'string' && PG_BAD_TEXT.has(error.code) && error.statusCode === undefined;
+
 function statusOf(error: FastifyError): number {
   if (error.validation) return 400;
+  // A backstop: the edge refuses NUL (api/plugins/security.ts), but a query must never 500 on text.
+  if (isPgBadText(error)) return 400;
   if (error instanceof NotFoundError || error instanceof StreamNotFoundError) return 404;
   if (error instanceof BadRequestError || error instanceof InvalidCursorError) return 400;
   if (error instanceof WrongExpectedVersionError || error instanceof ConflictError) return 409;

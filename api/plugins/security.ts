@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandle
 import fp from 'fastify-plugin';
 import { type Config, corsOrigins, publicUrl } from '../../infra/config.js';
 import { TooManyRequestsError } from '../auth/errors.js';
+import { BadRequestError } from './error-handler.js';
 
 export interface SecurityOptions {
   /** Origins (scheme://host[:port]) allowed cross-origin calls, with credentials; empty: none. */
@@ -74,12 +75,29 @@ export default fp(
     const allowed = new Set(options.corsOrigins);
     app.addHook('onRequest', async (request, reply) => corsFor(allowed, request, reply));
 
+    // PostgreSQL text and jsonb cannot hold NUL: refused here as bad input, not a 500 from the query.
+    // Not on the webhooks: a signed SMS is never refused for its content (its body is cleaned instead).
+    app.addHook('preValidation', async (request) => {
+      if (request.routeOptions.url?.startsWith('/sms/')) return;
+      for (const [part, value] of [
+        ['query string', request.query],
+        ['path', request.params],
+        ['body', request.body],
+      ] as const) {
+        if (holdsNul(value))
+          throw new BadRequestError(`The ${part} holds a NUL character (U+0000), which is not allowed`);
+      }
+    });
+
     // The limiter lives in a child scope, so its onRoute hook never sees the login routes (which
     // register a limiter of their own); the root hook below attaches it to the public routes only.
     let limiter: onRequestHookHandler | undefined;
     await app.register(async (child) => {
       await child.register(rateLimit, {
         global: false,
+        // Callers on this host (operators' tools, a health check on the box, the test suites' floods) are
+        // not limited. Behind the proxy the key is the client's X-Forwarded-For address, never loopback.
+        allowList: (_request, key) => isLoopback(key),
         errorResponseBuilder: (_request, context) =>
           new TooManyRequestsError(`Too many requests; try again in ${context.after}`),
       });
@@ -118,3 +136,15 @@ function corsFor(allowed: Set<string>, request: FastifyRequest, reply: FastifyRe
 }
 const CORS_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE';
 const CORS_HEADERS = 'Authorization, Content-Type, X-CSRF-Token, Last-Event-ID';
+
+/** Whether any string in a parsed query, params or JSON body holds U+0000 (depth-bounded, like the body). */
+function holdsNul(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (depth > 32 || typeof value !== 'object' || value === null) return false;
+  for (const [key, item] of Object.entries(value)) {
+    if (key.includes('\u0000') || holdsNul(item, depth + 1)) return true;
+  }
+  return false;
+}
+
+const isLoopback = (ip: string) => ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');

@@ -110,6 +110,12 @@ describe('edge security of the admin API', () => {
     expect(webhook.statusCode).toBe(429);
 
     expect((await get('/health')).statusCode).toBe(200);
+    // A caller on this host with no proxy in between (an operator, a local health check) is not limited.
+    for (let i = 0; i < PER_MINUTE + 2; i++) {
+      expect((await stack.app.inject({ method: 'GET', url: '/health', remoteAddress: '127.0.0.1' })).statusCode).toBe(
+        200,
+      );
+    }
     for (let i = 0; i < PER_MINUTE + 2; i++) {
       const tasks = await stack.app.inject({ method: 'GET', url: '/api/tasks', headers: { 'x-forwarded-for': ip } });
       expect(tasks.statusCode).toBe(401);
@@ -138,6 +144,11 @@ describe('edge security of the admin API', () => {
     expect((await api(stack, 'GET', '/api/tasks/SMnothing0000000000')).body).toMatchObject({
       statusCode: 404,
       code: 'NOT_FOUND',
+    });
+    // NUL cannot be stored by PostgreSQL: refused at the edge in a query, a path or a JSON body.
+    expect((await api(stack, 'POST', '/api/tasks/SMx/retry', { body: { reason: 'a\u0000b' } })).body).toMatchObject({
+      statusCode: 400,
+      code: 'BAD_REQUEST',
     });
     expect((await api(stack, 'GET', '/no/such/route')).body).toMatchObject({ statusCode: 404, code: 'NOT_FOUND' });
     // The Twilio signature check answers itself: the same shape.
