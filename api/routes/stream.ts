@@ -15,6 +15,8 @@ export interface StreamRouteOptions {
   retryMs?: number;
 }
 
+const MAX_BUFFERED_BYTES = 1024 * 1024;
+
 const EventStream = Type.String({
   description:
     'text/event-stream. `event: ready` once subscribed; `event: task` with a task as GET /api/tasks lists it; ' +
@@ -85,6 +87,12 @@ const stream: FastifyPluginAsyncTypebox<StreamRouteOptions> = async (app, option
       clients.inc();
       const unsubscribe = app.liveChanges.subscribe((change: LiveChange) => {
         if (!sse.isConnected) return;
+        // A client that does not read would make us buffer without end: drop it; it reconnects and reloads.
+        if (reply.raw.writableLength > MAX_BUFFERED_BYTES) {
+          request.log.warn('live stream: client too slow, closing');
+          sse.close();
+          return;
+        }
         const data = analyst ? redactForAnalyst(change.data) : change.data;
         sse.send({ event: change.event, data }).catch(() => sse.close());
       });

@@ -5,6 +5,7 @@ import { createLogger } from '../../infra/logger.js';
 import { useSmsStack } from '../support/sms-stack.js';
 import { nextPhone, untilStep } from '../workflows/helpers.js';
 import { api, tokenFor, useProjections } from './actions/helpers.js';
+import { call, login, newAccount } from './auth/helpers.js';
 
 interface Frame {
   event: string;
@@ -12,10 +13,11 @@ interface Frame {
 }
 
 /** An open GET /api/stream over real HTTP: its frames as they come, and whether it has ended. */
-async function openStream(apiUrl: string, token: string) {
+async function openStream(apiUrl: string, credential: string | { cookie: string }) {
   const controller = new AbortController();
+  const auth = typeof credential === 'string' ? { authorization: `Bearer ${credential}` } : credential;
   const response = await fetch(`${apiUrl}/api/stream`, {
-    headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
+    headers: { ...auth, accept: 'text/event-stream' },
     signal: controller.signal,
   });
   const frames: Frame[] = [];
@@ -227,17 +229,33 @@ describe('GET /api/stream (Server-Sent Events of the read models)', () => {
     await stream.close();
   });
 
-  it("a revoked token's stream ends at the next heartbeat (15 s)", { timeout: 40_000 }, async () => {
+  it("a revoked token's stream and a signed-out session's stream end at the next heartbeat (15 s)", {
+    timeout: 40_000,
+  }, async () => {
     const created = await api(stack, 'POST', '/api/tokens', { body: { name: `watcher-${Date.now()}`, role: 'ops' } });
-    const stream = await openStream(stack.apiUrl, created.body.token as string);
+    const byToken = await openStream(stack.apiUrl, created.body.token as string);
+    const account = await newAccount(stack, 'analyst');
+    const session = await login(stack, account.email, account.password);
+    expect(session.response.status).toBe(200);
+    const bySession = await openStream(stack.apiUrl, { cookie: session.cookie });
+    expect(bySession.of('ready')[0]?.data).toEqual({ role: 'analyst' });
+
     const revoked = await stack.app.inject({
       method: 'DELETE',
       url: `/api/tokens/${created.body.id as string}`,
       headers: { authorization: `Bearer ${adminToken()}` },
     });
     expect(revoked.statusCode).toBe(204);
-    expect(stream.ended).toBe(false);
-    await expect.poll(() => stream.ended, { timeout: 20_000, interval: 200 }).toBe(true);
-    await stream.close();
+    const out = await call(stack, 'POST', '/api/auth/logout', {
+      cookie: session.cookie,
+      csrf: session.body.csrfToken as string,
+    });
+    expect(out.status).toBeLessThan(300);
+    expect(byToken.ended).toBe(false);
+    expect(bySession.ended).toBe(false);
+    await expect.poll(() => byToken.ended && bySession.ended, { timeout: 20_000, interval: 200 }).toBe(true);
+    expect(byToken.comments).toEqual([]);
+    await byToken.close();
+    await bySession.close();
   });
 });
