@@ -78,7 +78,8 @@ async function runDev(): Promise<void> {
     }
     const ctx = { config, logger, databaseUrl, temporalAddress };
     await migrateAll(config, databaseUrl, logger);
-    stops.push(watchDashboard(logger));
+    // Not under tests: a rebuild empties dashboard/build while other test files serve it.
+    if (config.NODE_ENV === 'development') stops.push(watchDashboard(logger));
     const roles: RunningRole[] = [];
     roles.push(await startWorker(ctx));
     stops.push(roles[0]!);
@@ -94,7 +95,9 @@ async function runDev(): Promise<void> {
       '',
       '  sms-agent is running',
       `  App:          ${api.url}`,
-      '                (the dashboard rebuilds when its files change: reload the page)',
+      ...(config.NODE_ENV === 'development'
+        ? ['                (the dashboard rebuilds when its files change: reload the page)']
+        : []),
       `  Health:       ${api.url}/ready`,
       temporalUiUrl ? `  Temporal UI:  ${temporalUiUrl}` : `  Temporal:     ${temporalAddress}`,
       `  Data:         ${path.resolve(config.DATA_DIR)}`,
