@@ -1,6 +1,6 @@
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
-import { createAiClient } from '../../activities/ai-client.js';
+import { createAiClient, describeAi } from '../../activities/ai-client.js';
 import { createAlertSender, throttleAlerts } from '../../activities/alerts.js';
 import { attemptCounting } from '../../activities/attempt-count.js';
 import type { ActivityDeps } from '../../activities/deps.js';
@@ -84,6 +84,7 @@ export async function startWorker(ctx: RoleContext, bundle?: WorkflowBundleOptio
     maxConcurrentActivities: ctx.config.WORKER_MAX_CONCURRENT_ACTIVITIES,
     dataConverter,
   });
+  logger.info(`AI: ${describeAi(ctx.config)}`);
   logger.info(
     ctx.config.OPENAI_FALLBACK_MODEL
       ? `AI fallback model: ${ctx.config.OPENAI_FALLBACK_MODEL} (not used for tasks whose model it already is)`
