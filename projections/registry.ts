@@ -1,4 +1,5 @@
 import { auditReadModel } from './audit/handler.js';
+import { broadcastsReadModel } from './broadcasts/handler.js';
 import { dailyStatsReadModel } from './daily-stats/handler.js';
 import { errorLogsReadModel } from './error-logs/handler.js';
 import { messagesReadModel } from './messages/handler.js';
@@ -14,6 +15,7 @@ export const READ_MODELS: readonly ReadModel[] = [
   errorLogsReadModel,
   dailyStatsReadModel,
   auditReadModel,
+  broadcastsReadModel,
 ];
 
 export const PROJECTION_NAMES = READ_MODELS.map((m) => m.name);

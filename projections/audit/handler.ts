@@ -17,6 +17,8 @@ export const AUDIT_EVENTS = [
   'AccountDisabled',
   'ApiTokenCreated',
   'ApiTokenRevoked',
+  'BroadcastStarted',
+  'BroadcastCancelled',
 ] as const;
 type AuditProjectionEvent = ProjectionEvent<(typeof AUDIT_EVENTS)[number]>;
 
@@ -50,7 +52,9 @@ export const auditReadModel = defineReadModel<(typeof AUDIT_EVENTS)[number]>({
         case 'AccountCreated':
         case 'AccountDisabled':
         case 'ApiTokenCreated':
-        case 'ApiTokenRevoked': {
+        case 'ApiTokenRevoked':
+        case 'BroadcastStarted':
+        case 'BroadcastCancelled': {
           const row = rowOf(event);
           if (row) rows.push(row);
           break;

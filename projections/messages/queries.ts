@@ -35,18 +35,6 @@ export const MessageView = Type.Object({
 });
 export type MessageView = Static<typeof MessageView>;
 
-export const BroadcastView = Type.Object({
-  id: S,
-  body: S,
-  audience: S,
-  createdBy: S,
-  createdAt: IsoTime,
-  sent: I,
-  skipped: Nullable(I),
-  completedAt: Nullable(IsoTime),
-});
-export type BroadcastView = Static<typeof BroadcastView>;
-
 export const ConversationOptions = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
   /** From a previous page's nextCursor: older messages. */
@@ -59,7 +47,6 @@ const COLUMNS = `id, phone, direction, body, kind, task_message_sid, broadcast_i
 
 export function messageQueries(db: Queryable, schema: string) {
   const messages = qualified(schema, 'messages');
-  const broadcasts = qualified(schema, 'broadcasts');
   return {
     /**
      * One person's thread, the latest `limit` messages in chronological order; nextCursor pages
@@ -90,15 +77,6 @@ export function messageQueries(db: Queryable, schema: string) {
         db,
         `SELECT ${COLUMNS} FROM ${messages} WHERE task_message_sid = $1 ORDER BY created_at, id`,
         [messageSid],
-      );
-    },
-
-    async listBroadcasts(options: { limit?: number } = {}): Promise<BroadcastView[]> {
-      return selectRows<BroadcastView>(
-        db,
-        `SELECT id, body, audience, created_by, created_at, sent, skipped, completed_at FROM ${broadcasts}
-         ORDER BY created_at DESC, id DESC LIMIT $1`,
-        [clampLimit(options.limit)],
       );
     },
   };

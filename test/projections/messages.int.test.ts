@@ -104,35 +104,41 @@ describe('messages read model', () => {
     });
   });
 
-  it('given a broadcast, then each recipient gets the message and the broadcast its counts', async () => {
+  it('given a broadcast, then each recipient it went to has the message in their thread', async () => {
     const log = eventLog();
-    log.broadcast('b1', 'BroadcastCreated', {
-      broadcastId: 'b1',
-      body: 'We are back',
-      audience: 'all',
-      createdBy: 'admin',
-    });
-    log.broadcast('b1', 'BroadcastMessageSent', { to: PHONE, providerMessageSid: 'BC1', segments: 1 });
-    log.broadcast('b1', 'BroadcastMessageSent', { to: '+14155550399', providerMessageSid: 'BC2', segments: 1 });
-    log.broadcast('b1', 'BroadcastCompleted', { sent: 2, skipped: 1 });
+    const sent = (seq: number, to: string, sid: string) =>
+      log.append(`broadcast-b1-${seq}`, 'BroadcastRecipientSent', {
+        broadcastId: 'b1',
+        seq,
+        to,
+        body: 'We are back',
+        providerMessageSid: sid,
+        provider: 'twilio',
+        segments: 1,
+        encoding: 'GSM-7',
+      });
+    sent(0, PHONE, 'BC1');
+    sent(1, '+14155550399', 'BC2');
     await project(db.pool, messagesReadModel, log.events);
 
     expect((await queries.conversation('+14155550399')).items).toMatchObject([
-      { id: 'BC2', direction: 'out', kind: 'broadcast', body: 'We are back', broadcastId: 'b1' },
+      { id: 'BC2', direction: 'out', kind: 'broadcast', body: 'We are back', broadcastId: 'b1', encoding: 'GSM-7' },
     ]);
-    expect(await queries.listBroadcasts()).toMatchObject([{ id: 'b1', sent: 2, skipped: 1, audience: 'all' }]);
   });
 
   it('given a batch delivered twice, then nothing changes', async () => {
     const log = eventLog('2026-01-12T00:00:00.000Z');
     exchange(log, 'SM9', 'again', 'and again');
-    log.broadcast('b2', 'BroadcastCreated', {
+    log.append('broadcast-b2-0', 'BroadcastRecipientSent', {
       broadcastId: 'b2',
+      seq: 0,
+      to: PHONE,
       body: 'Hi all',
-      audience: 'free',
-      createdBy: 'admin',
+      providerMessageSid: 'BC9',
+      provider: 'twilio',
+      segments: 1,
+      encoding: 'GSM-7',
     });
-    log.broadcast('b2', 'BroadcastMessageSent', { to: PHONE, providerMessageSid: 'BC9', segments: 1 });
     log.sms('SM9', 'DeliveryStatusUpdated', { providerMessageSid: 'OUTSM9', status: 'sent' });
     log.sms('SM9', 'DeliveryStatusUpdated', { providerMessageSid: 'OUTSM9', status: 'delivered' });
     await project(db.pool, messagesReadModel, log.events);

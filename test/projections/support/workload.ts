@@ -1,3 +1,4 @@
+import { audienceChunks } from '../../../domain/broadcast/audience.js';
 import { currentSchemaVersion, type DomainEvent, type EventOfType } from '../../../domain/events/catalogue.js';
 import { eventId } from '../../../domain/events/envelope.js';
 import type { EventStore, NewEvent } from '../../../eventstore/port.js';
@@ -303,29 +304,78 @@ export function generateWorkload(options: WorkloadOptions = {}): AppendOp[] {
       usr(`profile/${n}`, 'UserProfileUpdated', { email: `p${n}@example.com`, preferences: { lang: 'en' } });
   }
 
+  // Broadcasts as the API and workflows/broadcast.ts append them: the audience, the start (with
+  // its actor, for the audit read model), one stream per recipient, then completed or cancelled.
+  const admin = { name: 'admin@example.com', role: 'admin', kind: 'session' } as const;
+  const withActor = (reason?: string) => Object.assign(ops.at(-1)?.events[0]?.metadata ?? {}, { actor: admin, reason });
   for (let b = 0; b < (options.broadcasts ?? 2); b++) {
     const id = `bc-${options.seed ?? 1}-${b}`;
     const stream = `broadcast-${id}`;
     let t = start + Math.floor(random() * days * 86_400_000);
-    op(stream, t, stream, 'created', 'BroadcastCreated', {
-      broadcastId: id,
-      body: 'Service update: answers are faster now.',
-      audience: 'all',
-      createdBy: 'admin@example.com',
-    });
-    const recipients = people.filter(() => chance(0.5));
-    for (const person of recipients) {
-      t += int(5, 50);
-      op(stream, t, stream, `sent/${person.phone}`, 'BroadcastMessageSent', {
-        to: person.phone,
-        providerMessageSid: `SM${hex(32)}`,
-        segments: 1,
+    const audience = people.filter(() => chance(0.6)).map((p) => p.phone);
+    if (audience.length === 0) continue;
+    for (const chunk of audienceChunks(audience)) {
+      op(`${stream}-audience`, t, stream, `audience/${chunk.from}`, 'BroadcastAudienceListed', {
+        broadcastId: id,
+        ...chunk,
       });
     }
-    op(stream, t + 10, stream, 'completed', 'BroadcastCompleted', {
-      sent: recipients.length,
-      skipped: people.length - recipients.length,
+    const text = 'Service update: answers are faster now.';
+    op(stream, t + 1, stream, 'started', 'BroadcastStarted', {
+      broadcastId: id,
+      text,
+      audience: { kind: 'tier', tier: 'all' },
+      recipients: audience.length,
+      encoding: 'GSM-7',
+      segmentsPerMessage: 1,
+      startedBy: admin.name,
     });
+    withActor();
+    const cancelled = chance(0.3);
+    const stopAt = cancelled ? Math.floor(audience.length / 2) : audience.length;
+    const counts = { sent: 0, skipped: 0, failed: 0 };
+    for (let seq = 0; seq < stopAt; seq++) {
+      t += int(5, 50);
+      const recipient = `${stream}-${seq}`;
+      const ref = { broadcastId: id, seq, to: audience[seq] as string };
+      if (chance(0.1)) {
+        op(recipient, t, stream, 'result', 'BroadcastRecipientSkipped', {
+          ...ref,
+          reason: 'opted_out',
+          detail: 'keyword',
+        });
+        counts.skipped++;
+        continue;
+      }
+      op(recipient, t, stream, 'intent/1', 'BroadcastRecipientIntentRecorded', {
+        ...ref,
+        body: text,
+        provider: 'twilio',
+      });
+      if (chance(0.05)) {
+        op(recipient, t + 1, stream, 'result', 'BroadcastRecipientFailed', {
+          ...ref,
+          error: 'Twilio rejected the message (400 21211)',
+        });
+        counts.failed++;
+        continue;
+      }
+      op(recipient, t + 1, stream, 'result', 'BroadcastRecipientSent', {
+        ...ref,
+        body: text,
+        providerMessageSid: `SM${hex(32)}`,
+        provider: 'twilio',
+        segments: 1,
+        encoding: 'GSM-7',
+      });
+      counts.sent++;
+    }
+    if (cancelled) {
+      op(stream, t + 10, stream, 'cancelled', 'BroadcastCancelled', { broadcastId: id, cancelledBy: admin.name });
+      withActor('wrong audience');
+    } else {
+      op(stream, t + 10, stream, 'completed', 'BroadcastCompleted', { broadcastId: id, ...counts });
+    }
   }
   return ops.sort((a, b) => a.at - b.at);
 }

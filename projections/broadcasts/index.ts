@@ -1,0 +1,2 @@
+export { BROADCAST_EVENTS, broadcastsReadModel } from './handler.js';
+export * from './queries.js';
