@@ -1,3 +1,4 @@
+import { createBroadcastActivities } from './broadcast.js';
 import type { ActivityDeps } from './deps.js';
 import { createSmsTaskActivities } from './sms-task.js';
 
@@ -5,7 +6,7 @@ export type { ActivityDeps } from './deps.js';
 
 /** The worker registers these; workflows import the type only. */
 export function createActivities(deps: ActivityDeps) {
-  return { ...createSmsTaskActivities(deps) };
+  return { ...createSmsTaskActivities(deps), ...createBroadcastActivities(deps) };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

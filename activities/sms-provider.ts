@@ -7,8 +7,8 @@ import { createTwilioClient } from './twilio-client.js';
 export interface OutboundSms {
   to: string;
   body: string;
-  /** Inbound MessageSid of the task; the status callback carries it back to the task stream. */
-  taskMessageSid: string;
+  /** Inbound MessageSid of the task; the status callback carries it back to the task stream. None: no callback. */
+  taskMessageSid?: string;
 }
 
 export type SendResult =
@@ -47,7 +47,7 @@ export function createSmsProvider(config: Config): SmsProvider {
           to,
           from,
           body,
-          statusCallback: `${callbackBase}?task=${encodeURIComponent(taskMessageSid)}`,
+          ...(taskMessageSid ? { statusCallback: `${callbackBase}?task=${encodeURIComponent(taskMessageSid)}` } : {}),
         });
         return { status: 'sent', providerMessageSid: message.sid, provider: 'twilio' };
       } catch (error) {
@@ -60,6 +60,23 @@ export function createSmsProvider(config: Config): SmsProvider {
       return recent.find((m) => m.body === body && m.dateCreated >= since)?.sid;
     },
   };
+}
+
+/** How far before the recorded intent a provider's message may be dated and still be that send (clock skew). */
+const RECONCILE_SLACK_MS = 60_000;
+
+/**
+ * The sid of the message an earlier attempt sent for this intent, if the provider has it: the
+ * look-up before any re-send (task replies and broadcasts). Undefined when the provider cannot
+ * tell (the simulator). A failed look-up throws, so it never reads as "not sent".
+ */
+export async function findIntendedSend(
+  provider: SmsProvider,
+  intent: { to: string; body: string; recordedAt: string },
+): Promise<string | undefined> {
+  if (!provider.findSent) return undefined;
+  const since = new Date(Date.parse(intent.recordedAt) - RECONCILE_SLACK_MS);
+  return provider.findSent({ to: intent.to, body: intent.body, since });
 }
 
 interface TwilioError extends Error {

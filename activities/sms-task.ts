@@ -37,7 +37,7 @@ import { AiCallError } from './ai-client.js';
 import type { ActivityDeps } from './deps.js';
 import { aiRejected, retryAfter } from './errors.js';
 import { appendEvents, asDomain, type Causation, type Draft, findLast, readStreamOrEmpty } from './event-log.js';
-import { simulatorProvider } from './sms-provider.js';
+import { findIntendedSend, simulatorProvider } from './sms-provider.js';
 import { recordSmsReceived } from './sms-received.js';
 
 export interface UserSnapshot {
@@ -417,9 +417,8 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
       const provider = input.provider === 'simulator' ? simulator : deps.sms;
       const c = cause(input, round);
       const intent = findLast(events, 'ReplyIntentRecorded');
-      if (intent && provider.findSent) {
-        const since = new Date(Date.parse(intent.metadata.occurredAt) - RECONCILE_SLACK_MS);
-        const already = await provider.findSent({ to: intent.data.to, body: intent.data.body, since });
+      if (intent) {
+        const already = await findIntendedSend(provider, { ...intent.data, recordedAt: intent.metadata.occurredAt });
         if (already) return recordSent(input, c, intent.data, already, provider.name);
       }
       const withheld = unreplyableReason(input) ?? (await optedOutSince(input, events));
@@ -570,9 +569,6 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
     },
   };
 }
-
-/** How far before the recorded intent a provider's message may be dated and still be this reply (clock skew). */
-const RECONCILE_SLACK_MS = 60_000;
 
 const sentResult = (data: ReplySent['data'], fullLength: number): ReplyResult => ({
   status: 'sent',

@@ -26,6 +26,7 @@ import analystRedaction from './redact.js';
 import analytics from './routes/analytics.js';
 import audit from './routes/audit.js';
 import auth, { authRoutesOptions } from './routes/auth.js';
+import broadcasts, { broadcastRoutesOptions } from './routes/broadcasts.js';
 import devLink, { type DevLinkOptions } from './routes/dev-link.js';
 import errorActions from './routes/error-actions.js';
 import failures from './routes/failures.js';
@@ -104,5 +105,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(errorActions);
   await app.register(projectionActions);
   await app.register(audit);
+  await app.register(broadcasts, broadcastRoutesOptions(deps.config));
   return app as unknown as FastifyInstance;
 }

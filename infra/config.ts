@@ -108,6 +108,14 @@ export const ConfigSchema = Type.Object({
     Type.String({ minLength: 1, description: 'comma-separated origins allowed cross-origin calls; unset: none' }),
   ),
   PUBLIC_RATE_LIMIT_PER_MINUTE: PositiveInt(600, 'requests per client IP per minute on /sms/*, /health, /ready'),
+
+  // Broadcasts (workflows/broadcast.ts): one message at a time, at most this many per second.
+  BROADCAST_RATE_PER_SECOND: Type.Number({
+    exclusiveMinimum: 0,
+    maximum: 1000,
+    default: 1,
+    description: 'broadcast messages per second (1: a US long code; a short code takes 100)',
+  }),
 });
 
 export type Config = Static<typeof ConfigSchema>;

@@ -49,3 +49,57 @@ export interface RetryRequest {
 export type SmsStatusValue = 'PROCESSING' | 'NEEDS_ATTENTION' | 'COMPLETED' | 'FAILED';
 
 export const workflowIdFor = (messageSid: string) => `sms-${messageSid}`;
+
+/** Broadcasts (workflows/broadcast.ts). */
+export interface BroadcastCounts {
+  sent: number;
+  skipped: number;
+  failed: number;
+}
+
+/**
+ * One run of workflow `broadcast-<id>`: a cursor into the audience the API listed in the log,
+ * never the list itself; continue-as-new carries the cursor, the counts and the last send's time.
+ */
+export interface BroadcastInput {
+  broadcastId: string;
+  /** Recipients in the audience (seq 0 .. total-1). */
+  total: number;
+  cursor?: number;
+  counts?: BroadcastCounts;
+  /** Epoch ms of the last send, so the pace holds across runs. */
+  lastSentAt?: number;
+  /** Recipients per activity call (default 100). */
+  pageSize?: number;
+  /** Pages per run before continue-as-new (default 50). */
+  pagesPerRun?: number;
+}
+
+export interface BroadcastPageRequest {
+  broadcastId: string;
+  from: number;
+  to: number;
+  lastSentAt?: number;
+}
+
+export interface BroadcastPage {
+  /** The next recipient to handle. */
+  cursor: number;
+  lastSentAt?: number;
+  /** Of this page only. */
+  counts: BroadcastCounts;
+  /** The broadcast is no longer running (cancelled): send no more. */
+  stopped: boolean;
+}
+
+export type BroadcastState = 'sending' | 'completed' | 'cancelled';
+
+export interface BroadcastProgress extends BroadcastCounts {
+  state: BroadcastState;
+  cursor: number;
+  total: number;
+}
+
+export interface BroadcastCancelRequest {
+  cancelledBy?: string;
+}
