@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import pgListen, { type Subscriber } from 'pg-listen';
@@ -71,6 +72,7 @@ export default fp(
     let timer: NodeJS.Timeout | undefined;
     let flushing: Promise<void> | undefined;
     let closed = false;
+    const closing = new AbortController();
     let listening = false;
 
     async function flush(): Promise<void> {
@@ -171,7 +173,7 @@ export default fp(
         } catch (error) {
           await candidate.close().catch(() => {});
           app.log.warn({ err: error, attempt }, 'live changes: cannot LISTEN yet; retrying');
-          await new Promise((resolve) => setTimeout(resolve, Math.min(500 * 2 ** attempt, 30_000)));
+          await sleep(Math.min(500 * 2 ** attempt, 30_000), undefined, { signal: closing.signal }).catch(() => {});
         }
       }
     }
@@ -189,6 +191,7 @@ export default fp(
 
     app.addHook('onClose', async () => {
       closed = true;
+      closing.abort();
       if (timer) clearTimeout(timer);
       await flushing;
       await subscriber?.close().catch(() => {});
