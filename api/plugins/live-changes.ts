@@ -44,6 +44,8 @@ export interface LiveChangesOptions {
   schema?: string;
   /** Notifications arriving within this window are read and sent together. */
   coalesceMs?: number;
+  /** More changed rows than this in one window (a projector catching up): send `reset` instead. */
+  maxRowsPerFlush?: number;
 }
 
 /** Both read models a live page follows; a gap in listening means both may have changed. */
@@ -61,6 +63,7 @@ export default fp(
   async (app: FastifyInstance, options: LiveChangesOptions) => {
     const schema = options.schema ?? READ_MODEL_SCHEMA;
     const coalesceMs = options.coalesceMs ?? 100;
+    const maxRows = options.maxRowsPerFlush ?? 500;
     const databaseUrl = options.databaseUrl ?? app.pg.options.connectionString;
     if (!databaseUrl) throw new Error('live-changes: no database URL (the API pool has no connection string)');
     const queries = createReadModelQueries(app.pg, { schema });
@@ -82,14 +85,22 @@ export default fp(
       pending.tasks.clear();
       pending.failures.clear();
       if (emitter.listenerCount('change') === 0) return;
+      // A catch-up burst: reading and sending every row would cost more than the clients' reload.
+      const tooMany = (sids: string[], model: string) => {
+        if (sids.length <= maxRows) return false;
+        emit({ event: 'reset', data: { model } });
+        return true;
+      };
+      const readTasks = tooMany(taskSids, 'tasks') ? [] : taskSids;
+      const readFailures = tooMany(failureSids, 'error_logs') ? [] : failureSids;
       try {
         const [tasks, failed] = await Promise.all([
-          queries.getTasksBySid(taskSids),
-          queries.getFailedTasksBySid(failureSids),
+          queries.getTasksBySid(readTasks),
+          queries.getFailedTasksBySid(readFailures),
         ]);
         for (const task of tasks) emit({ event: 'task', data: task });
         const waiting = new Map(failed.map((f) => [f.task.messageSid, f]));
-        for (const sid of failureSids) {
+        for (const sid of readFailures) {
           emit({ event: 'failure', data: waiting.get(sid) ?? { id: taskId(sid), messageSid: sid, resolved: true } });
         }
       } catch (error) {

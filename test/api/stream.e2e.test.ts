@@ -1,7 +1,12 @@
+import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../api/app.js';
+import liveChanges, { type LiveChange } from '../../api/plugins/live-changes.js';
+import postgres from '../../api/plugins/postgres.js';
+import readiness from '../../api/plugins/readiness.js';
 import { maskPhone } from '../../domain/phone.js';
 import { createLogger } from '../../infra/logger.js';
+import { taskId } from '../../projections/tasks/index.js';
 import { useSmsStack } from '../support/sms-stack.js';
 import { nextPhone, untilStep } from '../workflows/helpers.js';
 import { api, tokenFor, useProjections } from './actions/helpers.js';
@@ -208,6 +213,38 @@ describe('GET /api/stream (Server-Sent Events of the read models)', () => {
       expect(stream.of('task')).toEqual([]);
     } finally {
       await stream.close();
+    }
+  });
+
+  it('the listener ignores other schemas and bad payloads, answers a failure no longer listed with resolved, and a burst with reset', async () => {
+    const app = Fastify({ logger: false });
+    await app.register(readiness);
+    await app.register(postgres, { pool: stack.pool });
+    await app.register(liveChanges, { coalesceMs: 300, maxRowsPerFlush: 2 });
+    await app.ready();
+    const heard: LiveChange[] = [];
+    app.liveChanges.subscribe((change) => heard.push(change));
+    try {
+      await expect.poll(() => app.liveChanges.listening, { timeout: 5_000 }).toBe(true);
+      const notify = (payload: unknown) =>
+        stack.pool.query(`SELECT pg_notify('read_model_changes', $1)`, [
+          typeof payload === 'string' ? payload : JSON.stringify(payload),
+        ]);
+      await notify('not json');
+      await notify({ schema: 'rm_other', model: 'tasks', ids: { tasks: ['SMother'] } });
+      await notify({ schema: 'read_models', model: 'error_logs', ids: { failures: ['SMgone'] } });
+      await notify({ schema: 'read_models', model: 'tasks', ids: { tasks: ['SMa', 'SMb', 'SMc'] } });
+      await expect.poll(() => heard.length, { timeout: 5_000 }).toBe(2);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(heard).toHaveLength(2);
+      expect(heard).toEqual(
+        expect.arrayContaining([
+          { event: 'reset', data: { model: 'tasks' } },
+          { event: 'failure', data: { id: taskId('SMgone'), messageSid: 'SMgone', resolved: true } },
+        ]),
+      );
+    } finally {
+      await app.close();
     }
   });
 
