@@ -27,7 +27,7 @@ export default fp(
           description:
             'Admin API of the SMS-to-AI agent. Roles: admin (everything), ops (read, retry, resolve, opt-out/in), ' +
             'analyst (read and export; message texts withheld and phone numbers masked). ' +
-            'No credential: 401; wrong role: 403. Errors are `{error, message, statusCode}`.',
+            'No credential: 401; wrong role: 403. Errors are `{error, code, message, statusCode}`, `code` a stable machine-readable name.',
         },
         components: {
           securitySchemes: {

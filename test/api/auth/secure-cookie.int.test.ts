@@ -78,6 +78,7 @@ describe('session cookie behind https', () => {
     expect(response.statusCode).toBe(415);
     expect(response.json()).toEqual({
       error: 'Unsupported Media Type',
+      code: 'UNSUPPORTED_MEDIA_TYPE',
       message: 'Send the login as application/json',
       statusCode: 415,
     });

@@ -5,7 +5,7 @@ import { disableAccount } from '../../../api/auth/accounts.js';
 import { useSmsStack } from '../../support/sms-stack.js';
 import { call, login, newAccount, newIp, TEST_ACTOR } from './helpers.js';
 
-const WRONG = { error: 'Unauthorized', message: 'Wrong email or password', statusCode: 401 };
+const WRONG = { error: 'Unauthorized', code: 'UNAUTHENTICATED', message: 'Wrong email or password', statusCode: 401 };
 
 describe('sessions over real HTTP', () => {
   const stack = useSmsStack({ LOGIN_RATE_LIMIT_PER_MINUTE: '5', LOGIN_MAX_FAILURES: '3' });
@@ -165,7 +165,12 @@ describe('sessions over real HTTP', () => {
       body: { name: 'nope', role: 'admin' },
     });
     expect(denied.status).toBe(403);
-    expect(denied.body).toEqual({ error: 'Forbidden', message: 'Requires role admin', statusCode: 403 });
+    expect(denied.body).toEqual({
+      error: 'Forbidden',
+      code: 'FORBIDDEN',
+      message: 'Requires role admin',
+      statusCode: 403,
+    });
     expect((await call(stack, 'GET', '/api/tokens', { cookie })).status).toBe(403);
   });
 });

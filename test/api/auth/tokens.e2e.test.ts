@@ -85,7 +85,7 @@ describe('API tokens', () => {
           method,
           path,
           403,
-          { error: 'Forbidden', message: 'Requires role admin', statusCode: 403 },
+          { error: 'Forbidden', code: 'FORBIDDEN', message: 'Requires role admin', statusCode: 403 },
         ]);
         const anonymous = await call(stack, method, path, { body: payload });
         expect(anonymous.status).toBe(401);
