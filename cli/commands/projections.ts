@@ -1,3 +1,4 @@
+import { hostname, userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { createEventStore } from '../../eventstore/index.js';
 import { loadConfig } from '../../infra/config.js';
@@ -100,6 +101,8 @@ async function rebuild(names: string[], options: { keepOld?: boolean }): Promise
         only: names.length > 0 ? names : undefined,
         keepOldSchema: options.keepOld,
         logger,
+        // Shown with the progress in GET /api/projections, beside the API's "who started it".
+        requestedBy: `cli (${userInfo().username}@${hostname()})`,
       });
       printTable(
         ['projection', 'action', 'events replayed'],
