@@ -96,4 +96,29 @@ describe('dashboard: sign-in, layout and health in Chromium', () => {
     await page.setViewportSize(DESKTOP);
     expect(await page.getByRole('button', { name: 'Menu' }).isVisible()).toBe(false);
   });
+
+  it('a failed call says what failed and offers a retry that works', async () => {
+    const who = await dash.account('ops');
+    const { page } = await dash.newPage();
+    await dash.signIn(page, who);
+    await page.route('**/api/health', (route) =>
+      route.fulfill({
+        status: 503,
+        contentType: 'application/json',
+        body: JSON.stringify({ error: 'Service Unavailable', message: 'PostgreSQL did not answer', statusCode: 503 }),
+      }),
+    );
+    await page.getByRole('link', { name: 'Health' }).click();
+    const alert = page.getByRole('alert');
+    await expect
+      .poll(() => alert.locator('p').textContent())
+      .toBe('Reading the health checks failed: PostgreSQL did not answer');
+    await expectAccessible(page, 'error state');
+    await page.unroute('**/api/health');
+    await alert.getByRole('button', { name: 'Retry' }).click();
+    await page
+      .getByRole('row', { name: /postgres/i })
+      .first()
+      .waitFor();
+  });
 });

@@ -1,7 +1,5 @@
 import { api, call } from '$lib/api/client';
-import type { paths } from '$lib/api/schema';
-
-type TaskView = paths['/api/tasks/{messageSid}']['get']['responses'][200]['content']['application/json']['task'];
+import { type LiveTask, live } from '$lib/live.svelte';
 
 export interface Bubble {
   id: string;
@@ -12,16 +10,26 @@ export interface Bubble {
 
 /** A task is settled once it will not change without someone acting (a retry). */
 const SETTLED = new Set(['completed', 'failed', 'rate_limited']);
+/** Without the live stream (it dropped, or the browser has none), the task is read this often. */
 const POLL_MS = 1000;
 const GIVE_UP_MS = 120_000;
 
+interface Followed {
+  phone: string;
+  reply: string | null;
+  done: boolean;
+}
+
 /**
- * The simulator's threads, one per number, kept while the app is open. Replies arrive by polling
- * GET /api/tasks/:sid once a second until the task settles: there is no live stream to follow yet.
+ * The simulator's threads, one per number, kept while the app is open. Replies arrive as
+ * `event: task` frames of GET /api/stream; the task is also read once after sending (it may have
+ * settled before the stream saw it) and every second while the stream is down.
  */
 class Conversations {
   threads = $state<Record<string, Bubble[]>>({});
   pending = $state(0);
+  private followed = new Map<string, Followed>();
+  private stopListening: (() => void) | undefined;
 
   thread = (phone: string) => this.threads[phone] ?? [];
 
@@ -30,51 +38,80 @@ class Conversations {
   }
 
   async send(from: string, body: string): Promise<void> {
+    this.stopListening ??= live.listen({
+      task: (task) => this.update(task),
+      reset: () => this.refreshAll(),
+    });
     const accepted = await call('Sending the text', () => api.POST('/api/simulator/sms', { body: { from, body } }));
     this.push(from, { id: accepted.messageSid, direction: 'out', text: body, at: new Date() });
+    this.followed.set(accepted.messageSid, { phone: from, reply: null, done: false });
     this.pending++;
-    void this.follow(from, accepted.messageSid).finally(() => this.pending--);
+    void this.watch(accepted.messageSid);
   }
 
-  private async follow(phone: string, sid: string) {
-    const deadline = Date.now() + GIVE_UP_MS;
-    let shownReply: string | null = null;
-    let failures = 0;
-    while (Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-      const { data, response } = await api
-        .GET('/api/tasks/{messageSid}', { params: { path: { messageSid: sid } } })
-        .catch(() => ({ data: undefined, response: undefined }));
-      if (!data) {
-        // 404 until the projection has the task; anything else a few times in a row is a failure.
-        if (response?.status !== 404 && ++failures >= 5) break;
-        continue;
-      }
-      failures = 0;
-      const task = data.task;
-      if (task.aiResponse && task.aiResponse !== shownReply) {
-        shownReply = task.aiResponse;
-        this.push(phone, { id: `${sid}-reply`, direction: 'in', text: task.aiResponse, at: new Date() });
-      }
-      if (SETTLED.has(task.status)) {
-        if (!task.aiResponse)
-          this.push(phone, { id: `${sid}-note`, direction: 'note', text: describe(task), at: new Date() });
-        return;
-      }
+  /** Shows what is new about a followed task; true once it has settled. */
+  private update(task: Pick<LiveTask, 'messageSid' | 'status' | 'aiResponse' | 'outcome' | 'errorMessage'>) {
+    const followed = this.followed.get(task.messageSid);
+    if (!followed || followed.done) return followed?.done ?? false;
+    if (task.aiResponse && task.aiResponse !== followed.reply) {
+      followed.reply = task.aiResponse;
+      this.push(followed.phone, {
+        id: `${task.messageSid}-reply`,
+        direction: 'in',
+        text: task.aiResponse,
+        at: new Date(),
+      });
     }
-    this.push(phone, {
+    if (!SETTLED.has(task.status)) return false;
+    if (!followed.reply) {
+      this.push(followed.phone, {
+        id: `${task.messageSid}-note`,
+        direction: 'note',
+        text: describe(task),
+        at: new Date(),
+      });
+    }
+    followed.done = true;
+    this.pending--;
+    return true;
+  }
+
+  private async read(sid: string): Promise<boolean> {
+    const result = await api
+      .GET('/api/tasks/{messageSid}', { params: { path: { messageSid: sid } } })
+      .catch(() => undefined);
+    return result?.data ? this.update(result.data.task) : false;
+  }
+
+  private refreshAll() {
+    for (const [sid, f] of this.followed) if (!f.done) void this.read(sid);
+  }
+
+  private async watch(sid: string) {
+    const deadline = Date.now() + GIVE_UP_MS;
+    // 404 until the projection has the task; the stream usually answers first.
+    for (let first = true; Date.now() < deadline; first = false) {
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      if (this.followed.get(sid)?.done) return;
+      if ((first || !live.connected) && (await this.read(sid))) return;
+    }
+    const followed = this.followed.get(sid);
+    if (!followed || followed.done) return;
+    followed.done = true;
+    this.pending--;
+    this.push(followed.phone, {
       id: `${sid}-note`,
       direction: 'note',
-      text: 'No reply seen yet; the task may still be running (see Tasks).',
+      text: 'No reply seen within two minutes; the task may still be running (see Tasks).',
       at: new Date(),
     });
   }
 }
 
-function describe(task: TaskView): string {
+function describe(task: Pick<LiveTask, 'status' | 'outcome' | 'errorMessage'>): string {
   if (task.status === 'failed')
     return `The task failed${task.errorMessage ? `: ${task.errorMessage}` : ''}; it waits for ops.`;
-  if (task.status === 'rate_limited') return 'Rate limited: the agent answered when to come back.';
+  if (task.status === 'rate_limited') return 'Rate limited: the agent said when to come back.';
   return `Done (${task.outcome ?? task.status}) without an AI reply.`;
 }
 
