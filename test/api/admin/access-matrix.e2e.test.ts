@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { migrateReadModels } from '../../../projections/migrate.js';
 import { useSmsStack } from '../../support/sms-stack.js';
 import { api, tokenFor } from '../actions/helpers.js';
 
@@ -24,8 +25,12 @@ const SAMPLE: Record<string, string> = {
   name: 'tasks',
 };
 
+interface Operation {
+  parameters?: { in: string; name: string; required?: boolean }[];
+  requestBody?: { content?: Record<string, { schema?: { required?: string[] } }> };
+}
 interface OpenApi {
-  paths: Record<string, Record<string, unknown>>;
+  paths: Record<string, Record<string, Operation>>;
 }
 
 function operations(doc: OpenApi) {
@@ -36,6 +41,8 @@ function operations(doc: OpenApi) {
         key: `${m.toUpperCase()} ${path}`,
         method: m.toUpperCase() as 'GET' | 'POST' | 'PATCH',
         url: path.replace(/\{(\w+)\}/g, (_, p: string) => SAMPLE[p] ?? 'x'),
+        path,
+        operation: methods[m] as Operation,
       })),
   );
 }
@@ -65,5 +72,44 @@ describe('who may call what, for every route in the OpenAPI document', () => {
     }
     expect(open).toEqual([]);
     expect(analystChanges).toEqual([]);
+  });
+});
+
+describe('what an admin gets from every route in the OpenAPI document when the request is wrong', () => {
+  const stack = useSmsStack();
+  beforeAll(() => migrateReadModels(stack.config.DATABASE_URL as string));
+
+  it('a route with a path parameter answers 404 for something that does not exist, with a stable code', async () => {
+    const doc = (await stack.app.inject({ method: 'GET', url: '/openapi.json' })).json() as OpenApi;
+    const withParams = operations(doc).filter((o) => o.path.includes('{') && !PUBLIC.has(o.key));
+    expect(withParams.length).toBeGreaterThan(8);
+    const wrong: string[] = [];
+    for (const op of withParams) {
+      // A body that passes most schemas, so what is checked is the missing resource.
+      const body = op.method === 'GET' ? undefined : { tier: 'premium', reason: 'matrix', text: 'x' };
+      const answer = await api(stack, op.method, op.url.replace('/projections/tasks/', '/projections/nope/'), { body });
+      if (answer.status !== 404 || answer.body.code !== 'NOT_FOUND') {
+        wrong.push(`${op.key}: ${answer.status} ${String(answer.body.code)}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('a route with required body fields answers 400 VALIDATION_FAILED to an empty body, never a 5xx', async () => {
+    const doc = (await stack.app.inject({ method: 'GET', url: '/openapi.json' })).json() as OpenApi;
+    const withBody = operations(doc).filter(
+      (o) =>
+        !PUBLIC.has(o.key) &&
+        (o.operation.requestBody?.content?.['application/json']?.schema?.required?.length ?? 0) > 0,
+    );
+    expect(withBody.length).toBeGreaterThan(5);
+    const wrong: string[] = [];
+    for (const op of withBody) {
+      const answer = await api(stack, op.method, op.url, { body: {} });
+      if (answer.status !== 400 || answer.body.code !== 'VALIDATION_FAILED') {
+        wrong.push(`${op.key}: ${answer.status} ${String(answer.body.code)}`);
+      }
+    }
+    expect(wrong).toEqual([]);
   });
 });
