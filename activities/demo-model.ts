@@ -28,16 +28,16 @@ const WANTS_LONG = /\b(long|longer|detail(ed|s)?|in depth|everything|elaborate|t
  */
 export function createDemoModel(): AiClient {
   return {
-    async complete({ messages }) {
-      return { model: DEMO_MODEL, text: demoAnswer(messages), promptTokens: 0, completionTokens: 0 };
+    async complete({ messages, maxTokens }) {
+      return { model: DEMO_MODEL, text: demoAnswer(messages, maxTokens), promptTokens: 0, completionTokens: 0 };
     },
   };
 }
 
-export function demoAnswer(messages: ChatMessage[]): string {
+export function demoAnswer(messages: ChatMessage[], maxTokens?: number): string {
   const system = messages.find((m) => m.role === 'system')?.content ?? '';
   const category = categoryOf(system);
-  const budget = budgetOf(system);
+  const budget = budgetOf(system, maxTokens);
   const users = messages.filter((m) => m.role === 'user').map((m) => m.content);
   const question = users.at(-1) ?? '';
   const previous = users.at(-2);
@@ -77,10 +77,14 @@ function categoryOf(system: string): Category {
   return CATEGORIES.find((c) => system.startsWith(systemPrompt(c, probe).split('\n')[0] ?? '\u0000')) ?? 'general';
 }
 
-/** The budget the system prompt states ("under about 459 characters (3 SMS segments)"); one segment if it states none. */
-function budgetOf(system: string): { maxSegments: number; approxChars: number } {
+/**
+ * The budget the system prompt states ("under about 459 characters (3 SMS segments)"); else what
+ * maxTokens allows (generateAnswer asks for about half a token per character, plus 200); else one segment.
+ */
+function budgetOf(system: string, maxTokens?: number): { maxSegments: number; approxChars: number } {
   const segments = /\((\d+) SMS segments?\)/u.exec(system);
-  const maxSegments = segments ? Math.max(1, Number(segments[1])) : 1;
+  const fromTokens = maxTokens !== undefined ? Math.floor(((maxTokens - 200) * 2) / 153) : 0;
+  const maxSegments = segments ? Math.max(1, Number(segments[1])) : Math.max(1, fromTokens);
   const chars = /under about (\d+) characters/u.exec(system);
   return { maxSegments, approxChars: chars ? Number(chars[1]) : approxCharsFor(maxSegments) };
 }

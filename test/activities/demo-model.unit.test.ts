@@ -22,6 +22,8 @@ function request(category: Category, question: string, options: { segments?: num
   return { model: 'gpt-4o-mini', messages, maxTokens: Math.ceil(approxCharsFor(maxSegments) / 2) + 200 };
 }
 
+const categoryOfAnswer = (text: string) => /Category: (\w+)\./.exec(text)?.[1];
+
 describe('the demo model', () => {
   it('given the same messages, gives the same answer, at once, labelled, for zero tokens', async () => {
     const model = createDemoModel();
@@ -69,6 +71,15 @@ describe('the demo model', () => {
       expect(text.startsWith(DEMO_LABEL)).toBe(true);
       expect(fitToBudget(text, { maxSegments: segments }).hasMore).toBe(false);
     }
+  });
+
+  it('without a budget in the system prompt, keeps to what maxTokens allows (one segment at least)', () => {
+    const messages: ChatMessage[] = [{ role: 'user', content: `Why ${'is the sky blue '.repeat(10)}?` }];
+    const two = demoAnswer(messages, Math.ceil(approxCharsFor(2) / 2) + 200);
+    expect(measure(two).segments).toBeLessThanOrEqual(2);
+    expect(measure(two).segments).toBe(2);
+    expect(measure(demoAnswer(messages)).segments).toBe(1);
+    expect(categoryOfAnswer(two)).toBe('general');
   });
 
   it('when asked for a long answer, answers past the budget so MORE sends the rest', () => {
