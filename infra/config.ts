@@ -111,7 +111,8 @@ export const ConfigSchema = Type.Object({
 
   // Broadcasts (workflows/broadcast.ts): one message at a time, at most this many per second.
   BROADCAST_RATE_PER_SECOND: Type.Number({
-    exclusiveMinimum: 0,
+    // A page waits at most 100 s between two messages, well inside its 5-minute timeout.
+    minimum: 0.01,
     maximum: 1000,
     default: 1,
     description: 'broadcast messages per second (1: a US long code; a short code takes 100)',
