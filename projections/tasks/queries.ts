@@ -76,6 +76,8 @@ export const FailedTaskView = Type.Object({
       attempts: I,
       round: I,
       createdAt: IsoTime,
+      /** Closed by an operator (POST /api/errors/:id/resolve); the task may still wait for a retry. */
+      resolved: Type.Boolean(),
     }),
   ),
 });
@@ -135,7 +137,8 @@ export function taskQueries(db: Queryable, schema: string) {
         .map((c) => `t.${c.trim()}`)
         .join(', ')},
          (SELECT json_build_object('id', e.id, 'type', e.type, 'message', e.message, 'step', e.step,
-                   'attempts', e.attempts, 'round', e.round, 'createdAt', e.created_at)
+                   'attempts', e.attempts, 'round', e.round, 'createdAt', e.created_at,
+                   'resolved', e.resolved)
             FROM ${errorLogs} e WHERE e.task_message_sid = t.message_sid
             ORDER BY e.created_at DESC, e.id DESC LIMIT 1) AS last_error
        FROM ${tasks} t ${where} ${tail}`,

@@ -872,6 +872,7 @@ export interface paths {
                                     round: number;
                                     /** Format: date-time */
                                     createdAt: string;
+                                    resolved: boolean;
                                 } | null;
                             }[];
                             nextCursor: string | null;
