@@ -35,7 +35,10 @@ export interface Dashboard {
   url: (pathname?: string) => string;
   browser: () => Browser;
   /** A fresh browser context (its own cookies) and page, at `viewport`; console errors are collected. */
-  newPage(viewport?: { width: number; height: number }): Promise<DashboardPage>;
+  newPage(
+    viewport?: { width: number; height: number },
+    options?: { colorScheme?: 'light' | 'dark' },
+  ): Promise<DashboardPage>;
   /** An account of `role`, made the way `sms-agent accounts create` makes it. */
   account(role: Role): Promise<Credentials>;
   /** Signs `page` in through the sign-in form, then waits for `landing` (default `/`). */
@@ -88,9 +91,13 @@ export function useDashboard(env: Record<string, string> = {}): Dashboard {
       if (!browser) throw new Error('the browser is not started yet (use it inside a test or hook)');
       return browser;
     },
-    async newPage(viewport = DESKTOP) {
+    async newPage(viewport = DESKTOP, options = {}) {
       if (!browser) throw new Error('the browser is not started yet');
-      const context = await browser.newContext({ viewport, baseURL: stack.apiUrl });
+      const context = await browser.newContext({
+        viewport,
+        baseURL: stack.apiUrl,
+        colorScheme: options.colorScheme ?? 'light',
+      });
       contexts.push(context);
       const page = await context.newPage();
       const errors: string[] = [];
