@@ -38,7 +38,7 @@ export function register(program: Command): void {
 
 function setup() {
   const config = loadConfig();
-  return { config, logger: createLogger({ level: config.LOG_LEVEL }) };
+  return { config, logger: createLogger({ level: config.LOG_LEVEL, format: config.LOG_FORMAT }) };
 }
 
 async function runRole(start: (ctx: RoleContext) => Promise<RunningRole>): Promise<void> {
