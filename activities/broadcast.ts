@@ -207,6 +207,8 @@ export function createBroadcastActivities(deps: ActivityDeps) {
       );
       return { kind: 'skipped' };
     }
+    // Once Twilio has answered: the next send starts 1/rate after this one was accepted, so
+    // Twilio never sees two closer than that (the reads around each send cost a little rate).
     const sentAt = Date.now();
     const data = {
       ...ref,

@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { createEventStore } from '../eventstore/index.js';
 import { createPool } from '../infra/db.js';
 import { freePort } from '../infra/ports.js';
+import { type BroadcastResult, measureBroadcast } from './support/broadcast.js';
 import { type Diagnostics, sampleDiagnostics } from './support/diagnostics.js';
 import { type E2eResult, measureEndToEnd } from './support/e2e.js';
 import { HttpClient } from './support/http-client.js';
@@ -49,6 +50,9 @@ const { values: args } = parseArgs({
     /** Write a V8 CPU profile of the worker (node --cpu-prof) into this folder when it stops. */
     'profile-worker': { type: 'string' },
     keep: { type: 'boolean', default: false },
+    /** The broadcast row: recipients, at this BROADCAST_RATE_PER_SECOND. */
+    'broadcast-recipients': { type: 'string', default: '300' },
+    'broadcast-rate': { type: 'string', default: '20' },
   },
 });
 const SECONDS = Number(args.seconds);
@@ -60,6 +64,8 @@ const SMS_QUEUE = 'bench-sms';
 /** The ingest runs start workflows on a queue no worker polls: they measure the webhook alone. */
 const INGEST_QUEUE = 'bench-ingest-unpolled';
 const EMPTY_QUEUE = 'bench-empty';
+const BROADCAST = { recipients: Number(args['broadcast-recipients']), rate: Number(args['broadcast-rate']) };
+const ADMIN_TOKEN = 'bench-admin-token-0123456789';
 
 const TARGETS = {
   ingestP99Ms: 25,
@@ -93,6 +99,10 @@ async function main() {
       PORT: String(apiPort),
       PUBLIC_URL: publicUrl,
       TEMPORAL_TASK_QUEUE: SMS_QUEUE,
+      ADMIN_API_TOKEN: ADMIN_TOKEN,
+      BROADCAST_RATE_PER_SECOND: String(BROADCAST.rate),
+      // SMS_AGENT_RUNTIME=source runs the roles from the sources even where a (stale) dist/ exists.
+      ...(process.env.SMS_AGENT_RUNTIME ? { SMS_AGENT_RUNTIME: process.env.SMS_AGENT_RUNTIME } : {}),
       ...extra,
     });
   const store = createEventStore({ url: infra.databaseUrl });
@@ -287,6 +297,20 @@ async function main() {
       );
       await settle();
     }
+    // 4. A broadcast: its send rate against the configured one, and its Temporal history per person.
+    log(`[${elapsed()}] broadcast: ${BROADCAST.recipients} recipients at ${BROADCAST.rate}/s`);
+    await serversQuiet();
+    const broadcast = await measureBroadcast({
+      publicUrl,
+      adminToken: ADMIN_TOKEN,
+      client: infra.client,
+      twilio: infra.twilio,
+      recipients: BROADCAST.recipients,
+      configuredPerSecond: BROADCAST.rate,
+    });
+    log(
+      `  ${fmt(broadcast.sentPerSecond)} messages/s, ${fmt(broadcast.temporalEventsPerRecipient, 2)} Temporal events per recipient`,
+    );
     const lagSamples = await lag.stop();
     clearInterval(memorySampler);
     const workerMemory = memoryOf(worker.pid);
@@ -306,6 +330,7 @@ async function main() {
       ingest,
       ceilings,
       e2e,
+      broadcast,
       workerMemoryMiB: { hwm: workerMemory?.hwmMiB, peakRssUnderLoad: workerPeakRssMiB },
       projectionLagSeconds: summarize(lagSamples),
       durationSeconds: Math.round((Date.now() - started) / 1000),
@@ -333,6 +358,7 @@ type Figures = {
   ingest: { ours: IngestResult; ceiling: IngestResult; cpu: CpuShare }[];
   ceilings: (WorkflowCeiling & { cpu: CpuShare })[];
   e2e: { result: E2eResult; cpu: CpuShare; waits: Diagnostics }[];
+  broadcast: BroadcastResult;
   workerMemoryMiB: { hwm?: number; peakRssUnderLoad: number };
   projectionLagSeconds: Summary;
   durationSeconds: number;
@@ -478,6 +504,24 @@ function report(f: Figures, verdicts: Verdict[]): string {
           vsNoop,
         ];
       }),
+    ),
+  );
+  const b = f.broadcast;
+  out.push(
+    table(
+      'Broadcast: POST /api/broadcasts to fresh numbers, one workflow paced at BROADCAST_RATE_PER_SECOND',
+      ['recipients', 'configured /s', 'sent /s', 'of configured', 'seconds', 'runs', 'Temporal events per recipient'],
+      [
+        [
+          b.recipients,
+          fmt(b.configuredPerSecond),
+          fmt(b.sentPerSecond),
+          ratio(b.sentPerSecond, b.configuredPerSecond),
+          fmt(b.seconds),
+          b.runs,
+          fmt(b.temporalEventsPerRecipient, 2),
+        ],
+      ],
     ),
   );
   out.push(
