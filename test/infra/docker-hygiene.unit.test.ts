@@ -63,8 +63,62 @@ describe('.dockerignore', () => {
     'bin/sms-agent.mjs',
     'projections/migrations/1767225600002_analyst-privacy.sql',
     'infra/logger.ts',
-  ])('keeps %s in the image', (path) => {
+    'deploy/healthcheck.mjs',
+    'tsconfig.build.json',
+  ])('keeps %s in the build context', (path) => {
     expect(excludedByDockerignore(patterns, path)).toBe(false);
+  });
+});
+
+describe('Dockerfile', () => {
+  /** Stages by name, each with its instructions (continuation lines joined). */
+  const stages = new Map<string, string[]>();
+  let current: string[] = [];
+  for (const line of read('Dockerfile')
+    .replace(/\\\n\s*/g, ' ')
+    .split('\n')) {
+    const from = line.match(/^FROM\s+(\S+)(?:\s+AS\s+(\S+))?/i);
+    if (from) {
+      current = [line];
+      stages.set(from[2] ?? from[1] ?? '', current);
+    } else if (line.trim() !== '' && !line.startsWith('#')) current.push(line);
+  }
+  const runtime = [...stages.values()].at(-1) ?? [];
+  const baseImage = read('Dockerfile').match(/^ARG NODE_IMAGE=(\S+)$/m)?.[1];
+
+  it('builds in stages and pins the base image by a version tag', () => {
+    expect([...stages.keys()]).toEqual(['deps', 'build', 'prod-deps', 'runtime']);
+    expect(baseImage).toMatch(/^node:\d+\.\d+\.\d+-[a-z]+-slim$/);
+    for (const stage of stages.values()) expect(stage[0]).toMatch(/^FROM (\$\{NODE_IMAGE\}|deps) AS /);
+  });
+
+  it('compiles in the build stage: dist/ with the workflow bundle, and the dashboard', () => {
+    expect(stages.get('build')?.join('\n')).toContain('npm run build && npm run build:dashboard');
+  });
+
+  it('ships production dependencies only, and compiled code without the sources', () => {
+    expect(stages.get('prod-deps')?.join('\n')).toMatch(/npm ci --omit=dev/);
+    const copies = runtime.filter((line) => line.startsWith('COPY'));
+    expect(copies).toContain('COPY --from=prod-deps /app/node_modules ./node_modules');
+    expect(copies).toContain('COPY --from=build /app/dist ./dist');
+    expect(copies).toContain('COPY --from=build /app/dashboard/build ./dashboard/build');
+    expect(
+      copies.filter((line) => / \. \.?\/?$|COPY \. /.test(line)),
+      'no whole-context copy',
+    ).toEqual([]);
+    expect(runtime.join('\n')).toContain('NODE_ENV=production');
+  });
+
+  it('runs as a non-root user under an init that forwards SIGTERM, with a HEALTHCHECK', () => {
+    const user = runtime.filter((line) => line.startsWith('USER'));
+    expect(user).toEqual(['USER node']);
+    expect(runtime.join('\n')).toMatch(/apt-get install -y --no-install-recommends tini/);
+    expect(runtime.find((line) => line.startsWith('ENTRYPOINT'))).toBe(
+      'ENTRYPOINT ["tini", "--", "node", "bin/sms-agent.mjs"]',
+    );
+    expect(runtime.find((line) => line.startsWith('HEALTHCHECK'))).toMatch(
+      /CMD \["node", "deploy\/healthcheck\.mjs"\]$/,
+    );
   });
 });
 

@@ -5,7 +5,8 @@ type Listener = { failure: (frame: FailureFrame) => void; reset: () => void };
 /**
  * `event: failure` frames of GET /api/stream for the Failures page. Its own EventSource, opened
  * while the page listens: $lib/live.svelte.ts (the Tasks page's) follows `task` frames only.
- * `reset` fires after a server reset frame and after the browser reconnects (frames may be lost).
+ * `reset` fires after a server reset frame and at every `ready`: a change between the page's load
+ * and the subscription, or during a reconnect, sent no frame to this page.
  */
 class LiveFailures {
   connected = $state(false);
@@ -25,12 +26,9 @@ class LiveFailures {
     if (this.source || typeof EventSource === 'undefined') return;
     const source = new EventSource('/api/stream');
     this.source = source;
-    let readyOnce = false;
     source.addEventListener('ready', () => {
       this.connected = true;
-      // The first ready follows the page's own load; a later one is a reconnect after a gap.
-      if (readyOnce) for (const l of this.listeners) l.reset();
-      readyOnce = true;
+      for (const l of this.listeners) l.reset();
     });
     source.addEventListener('failure', (event) => {
       const frame = JSON.parse((event as MessageEvent<string>).data) as FailureFrame;
