@@ -31,7 +31,7 @@ RUN apt-get update \
   && apt-get install -y --no-install-recommends tini \
   && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 NODE_OPTIONS=--enable-source-maps
 # Owned by root, run as `node`: the app cannot rewrite its own code.
 COPY package.json ./
 COPY --from=prod-deps /app/node_modules ./node_modules
