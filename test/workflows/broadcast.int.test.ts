@@ -110,4 +110,51 @@ describe('a broadcast goes to each recipient once, paced, opt-outs respected', (
       expect.objectContaining({ reconciled: true, providerMessageSid: stack.twilio.messages[0]?.sid }),
     ]);
   });
+
+  it('given Twilio refuses one number (21211) and another opted out at the carrier (21610), then the rest go out', async () => {
+    const phones = phoneBlock(4);
+    const text = 'Some numbers cannot take this.';
+    stack.twilio.knobs.failWith(21211);
+    stack.twilio.knobs.failWith(21610);
+
+    const id = await startBroadcast(stack, { text, audience: { phones } });
+
+    expect(await broadcastHandle(stack, id).result()).toMatchObject({
+      state: 'completed',
+      sent: 2,
+      skipped: 1,
+      failed: 1,
+    });
+    const failed = dataOf(await stack.events(`broadcast-${id}-0`), 'BroadcastRecipientFailed');
+    expect(failed).toEqual([expect.objectContaining({ error: expect.stringContaining('21211') })]);
+    expect(failed[0]?.error).not.toContain(phones[0]);
+    expect(dataOf(await stack.events(`broadcast-${id}-1`), 'BroadcastRecipientSkipped')).toEqual([
+      expect.objectContaining({ reason: 'opted_out', detail: 'carrier' }),
+    ]);
+    expect(dataOf(await stack.events(`user-${phones[1]}`), 'UserOptedOut')).toEqual([
+      expect.objectContaining({ source: 'carrier' }),
+    ]);
+    const row = await untilBroadcast(stack, id, (r) => r.state === 'completed');
+    expect(row).toMatchObject({ sent: 2, skipped: 1, failed: 1, remaining: 0 });
+  });
+
+  it('given a cancel from the Temporal UI (workflow cancellation), then sending stops and the log says "temporal" cancelled it', async () => {
+    const phones = phoneBlock(30);
+    const text = 'Cancelled from Temporal.';
+    const id = await startBroadcast(stack, { text, audience: { phones } });
+    await eventually(
+      async () => deliveries(stack, text).size,
+      (n) => n >= 2,
+    );
+
+    await broadcastHandle(stack, id).cancel();
+
+    await expect(broadcastHandle(stack, id).result()).rejects.toThrow();
+    const row = await untilBroadcast(stack, id, (r) => r.state === 'cancelled');
+    expect(row).toMatchObject({ cancelledBy: 'temporal' });
+    const atEnd = deliveries(stack, text).size;
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(deliveries(stack, text).size).toBe(atEnd);
+    expect(atEnd).toBeLessThan(30);
+  });
 });
