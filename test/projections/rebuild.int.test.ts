@@ -136,7 +136,11 @@ describe('rebuild', () => {
     await untilProcessed(db.pool, handledCounts(appended));
 
     expect(result.rebuilt).toEqual(['daily_stats']);
-    expect(result.copied.sort()).toEqual(READ_MODELS.map((m) => m.name).filter((n) => n !== 'daily_stats').sort());
+    expect(result.copied.sort()).toEqual(
+      READ_MODELS.map((m) => m.name)
+        .filter((n) => n !== 'daily_stats')
+        .sort(),
+    );
     const schemas = await db.pool.query('SELECT nspname FROM pg_namespace WHERE nspname = $1', [result.replacedSchema]);
     expect(schemas.rowCount).toBe(1);
 
