@@ -90,8 +90,22 @@ describe('dashboard: Users and a user in Chromium', () => {
           actorKind: 'session',
         }),
       );
+    // The system's dark setting: the same page, still readable (axe checks the contrast).
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await expectAccessible(page, 'user (dark)');
+    await screenshot(page, 'user-dark');
     expect(dialogs).toEqual([]);
     expect(cspErrors(errors)).toEqual([]);
+  });
+
+  it('an unknown number says what failed and offers a retry', async () => {
+    const admin = await dash.account('admin');
+    const { page } = await dash.newPage();
+    await dash.signIn(page, admin, '/users/%2B19995550000');
+    const alert = page.getByRole('alert');
+    await expect.poll(() => alert.textContent()).toContain('Reading this person failed: No user +19995550000');
+    await alert.getByRole('button', { name: 'Retry' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('Reading this person failed');
   });
 
   it('ops opt a user out after confirming, at 360 px, and cannot change tiers', async () => {
