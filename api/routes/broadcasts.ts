@@ -195,7 +195,8 @@ const broadcasts: FastifyPluginAsyncTypebox<BroadcastRoutesOptions> = async (app
     {
       onRequest: staff,
       schema: {
-        summary: 'One broadcast: sent, skipped, failed, remaining, estimated time left, state',
+        summary:
+          'One broadcast: sent, skipped, failed, remaining, estimated time left, state (just after its start, from the log with nothing counted yet)',
         tags: ['broadcasts'],
         security: STAFF_SECURITY,
         params: BroadcastParams,
@@ -203,7 +204,7 @@ const broadcasts: FastifyPluginAsyncTypebox<BroadcastRoutesOptions> = async (app
       },
     },
     async (request) => {
-      const row = await queries.getBroadcast(request.params.id);
+      const row = (await queries.getBroadcast(request.params.id)) ?? (await rowFromLog(app, request.params.id));
       if (!row) throw new NotFoundError(`No broadcast ${request.params.id}`);
       return view(row);
     },
@@ -251,6 +252,36 @@ const broadcasts: FastifyPluginAsyncTypebox<BroadcastRoutesOptions> = async (app
 };
 
 export default broadcasts;
+
+/**
+ * A broadcast the projector has not reached yet (just after its 202), from its own stream: no
+ * progress counted yet, but the page that follows a POST finds it.
+ */
+async function rowFromLog(app: FastifyInstance, id: string): Promise<BroadcastRow | null> {
+  const { events } = await readStreamOrEmpty(app.eventStore, broadcastStream(id));
+  const life = lifecycleFrom(events.map(asDomain));
+  if (life.state === 'not_started') return null;
+  const { data, metadata } = life.started;
+  const cancelled = life.state === 'cancelled' ? life.cancelled : undefined;
+  return {
+    id,
+    text: data.text,
+    audience: data.audience,
+    startedBy: data.startedBy,
+    startedAt: new Date(metadata.occurredAt).toISOString(),
+    state: life.state === 'running' ? 'sending' : life.state,
+    total: data.recipients,
+    sent: 0,
+    skipped: 0,
+    failed: 0,
+    encoding: data.encoding,
+    segmentsPerMessage: data.segmentsPerMessage,
+    completedAt: life.state === 'completed' ? new Date(life.completed.metadata.occurredAt).toISOString() : null,
+    cancelledAt: cancelled ? new Date(cancelled.metadata.occurredAt).toISOString() : null,
+    cancelledBy: cancelled?.data.cancelledBy ?? null,
+    cancelReason: cancelled?.metadata.reason ?? null,
+  };
+}
 
 /** The ordered audience, a thousand numbers an event, in one append: the workflow reads it by cursor. */
 async function listAudience(app: FastifyInstance, id: string, phones: string[], context: ActionContext) {

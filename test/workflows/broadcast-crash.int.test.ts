@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { useProjections } from '../api/actions/helpers.js';
+import { api, useProjections } from '../api/actions/helpers.js';
 import { type SmsStack, useSmsStack } from '../support/sms-stack.js';
 import { broadcastHandle, deliveries, phoneBlock, startBroadcast } from './broadcast-helpers.js';
 import { dataOf } from './helpers.js';
@@ -23,6 +23,9 @@ describe('a broadcast survives its worker dying mid-page', () => {
     const exited = new Promise((resolve) => child?.once('exit', resolve));
 
     const id = await startBroadcast(stack, { text, audience: { phones } });
+    // No broadcasts projector runs here: the broadcast is read from its stream, nothing counted yet
+    const early = await api(stack, 'GET', `/api/broadcasts/${id}`);
+    expect(early).toMatchObject({ status: 200, body: { id, state: 'sending', total: 5, sent: 0, remaining: 5 } });
     await exited;
     child = undefined;
     expect(deliveries(stack, text)).toEqual(new Map([[phones[0], 1]]));
