@@ -85,6 +85,11 @@ describe('dashboard: the Failures page in Chromium', () => {
     await page.reload();
     await queue(page).getByRole('listitem').filter({ hasText: first.sid }).getByText('· resolved').waitFor();
     expect(await page.getByRole('button', { name: `Resolve error of ${second.sid}` }).count()).toBe(1);
+    // The controls fit a phone.
+    await page.setViewportSize(PHONE);
+    await expectNoSidewaysOverflow(page);
+    await expectAccessible(page, 'failures at 360 px (admin)');
+    await screenshot(page, 'failures');
     stack.openai.knobs.heal();
   });
 
