@@ -1,8 +1,34 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { describeAi } from '../../activities/ai-client.js';
+import { aiProvider, type Config, twilioConfigured } from '../../infra/config.js';
 import { STAFF_SECURITY } from '../schemas/common.js';
 import { LivenessResponse, ReadinessResponse } from '../schemas/health.js';
 
-const health: FastifyPluginAsyncTypebox = async (app) => {
+export interface HealthRoutesOptions {
+  /** Which AI answers and which SMS provider sends, for the dashboard's Health page. */
+  setup: { ai: { provider: 'demo' | 'openai' | 'compatible'; description: string }; sms: 'twilio' | 'simulator' };
+}
+
+export const healthRoutesOptions = (config: Config): HealthRoutesOptions => ({
+  setup: {
+    ai: { provider: aiProvider(config), description: describeAi(config) },
+    sms: twilioConfigured(config) ? 'twilio' : 'simulator',
+  },
+});
+
+const DetailedHealth = Type.Composite([
+  ReadinessResponse,
+  Type.Object({
+    ai: Type.Object({
+      provider: Type.Union([Type.Literal('demo'), Type.Literal('openai'), Type.Literal('compatible')]),
+      description: Type.String(),
+    }),
+    sms: Type.Union([Type.Literal('twilio'), Type.Literal('simulator')]),
+  }),
+]);
+
+const health: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app, options) => {
   app.get('/health', { schema: { response: { 200: LivenessResponse } } }, async () => ({
     status: 'ok' as const,
     uptimeSeconds: Math.round(process.uptime()),
@@ -28,17 +54,18 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
     {
       onRequest: app.requireRole(['admin', 'ops']),
       schema: {
-        summary: "Each dependency's readiness check, in detail (admin and ops)",
+        summary:
+          "Each dependency's readiness check in detail, and which AI and SMS provider are in use (admin and ops)",
         tags: ['health'],
         security: STAFF_SECURITY,
-        response: { 200: ReadinessResponse },
+        response: { 200: DetailedHealth },
       },
     },
     async () => {
       const checks = await app.readiness.run();
       const down = Object.values(checks).filter((c) => c.status === 'down');
       const status = down.some((c) => c.required) ? 'not_ready' : down.length ? 'degraded' : 'ready';
-      return { status, checks } as const;
+      return { status, checks, ...options.setup } as const;
     },
   );
 };

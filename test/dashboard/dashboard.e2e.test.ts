@@ -34,6 +34,9 @@ describe('dashboard: sign-in, layout and health in Chromium', () => {
       .first()
       .waitFor();
     await page.getByText('Overall:').waitFor();
+    // Which AI answers (the stack's fake is an OpenAI-compatible server) and which SMS provider.
+    await page.getByText(/^OpenAI-compatible server at http:\/\/127\.0\.0\.1:\d+\/v1/).waitFor();
+    await page.getByText('Twilio', { exact: true }).waitFor();
     await expectAccessible(page, 'health');
     await screenshot(page, 'health');
     expect(cspErrors(errors)).toEqual([]);

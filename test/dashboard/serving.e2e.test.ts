@@ -6,6 +6,7 @@ import Fastify from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
 import dashboard, { DASHBOARD_BUILD } from '../../api/plugins/dashboard.js';
 import { INITIAL_JS_BUDGET_BYTES, initialJs } from '../../scripts/dashboard-size.js';
+import { tokenFor } from '../api/actions/helpers.js';
 import { useSmsStack } from '../support/sms-stack.js';
 
 const HTML = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
@@ -80,5 +81,29 @@ describe('the first load', () => {
     expect(files.length).toBeGreaterThan(2);
     expect(files.every((f) => f.gzip > 0)).toBe(true);
     expect(total).toBeLessThan(INITIAL_JS_BUDGET_BYTES);
+  });
+});
+
+describe('GET /api/health (the Health page)', () => {
+  const stack = useSmsStack();
+
+  it("gives admin and ops every dependency's check and the AI and SMS in use; 401 without credentials, 403 for analysts", async () => {
+    const as = (token?: string) =>
+      stack.app.inject({ url: '/api/health', headers: token ? { authorization: `Bearer ${token}` } : {} });
+    expect((await as()).statusCode).toBe(401);
+    const analyst = await tokenFor(stack, 'analyst');
+    expect((await as(analyst)).statusCode).toBe(403);
+    const ops = await tokenFor(stack, 'ops');
+    const answer = await as(ops);
+    expect(answer.statusCode).toBe(200);
+    const body = answer.json();
+    expect(body.status).toBe('ready');
+    expect(body.checks.postgres).toMatchObject({ status: 'up', required: true });
+    expect(Object.keys(body.checks)).toContain('temporal');
+    expect(body.ai).toEqual({
+      provider: 'compatible',
+      description: `OpenAI-compatible server at ${stack.openai.baseUrl}, model ${stack.config.OPENAI_MODEL}`,
+    });
+    expect(body.sms).toBe('twilio');
   });
 });
