@@ -111,7 +111,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Each dependency's readiness check, in detail (admin and ops) */
+        /** Each dependency's readiness check in detail, and which AI and SMS provider are in use (admin and ops) */
         get: {
             parameters: {
                 query?: never;
@@ -137,6 +137,11 @@ export interface paths {
                                     error?: string;
                                 };
                             };
+                            ai: {
+                                provider: "demo" | "openai" | "compatible";
+                                description: string;
+                            };
+                            sms: "twilio" | "simulator";
                         };
                     };
                 };
@@ -3155,7 +3160,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One broadcast: sent, skipped, failed, remaining, estimated time left, state */
+        /** One broadcast: sent, skipped, failed, remaining, estimated time left, state (just after its start, from the log with nothing counted yet) */
         get: {
             parameters: {
                 query?: never;
