@@ -17,7 +17,7 @@ describe('dashboard: the phone simulator in Chromium', () => {
     await page.getByRole('button', { name: 'Send' }).click();
     const thread = page.getByRole('list', { name: 'Conversation with +14155550199' });
     await thread.getByText('What is a closure?').waitFor();
-    await thread.getByText(/^Agent:\s*Fake answer from .* to: What is a closure\?/).waitFor({ timeout: 30_000 });
+    await thread.getByText(/^Agent:\s*Fake answer from .* to: What is a closure\?/).waitFor({ timeout: 45_000 });
     await page.getByText('The agent is working on it…').waitFor({ state: 'detached' });
     // The same task, completed, in the read model (the simulator's replies go to no phone, not to Twilio).
     const listed = await dash.stack.app.inject({
@@ -49,7 +49,7 @@ describe('dashboard: the phone simulator in Chromium', () => {
     await page.getByRole('button', { name: 'Send' }).click();
     const thread = page.getByRole('list', { name: 'Conversation with +14155550198' });
     // The reply echoes the text: both bubbles show the characters, neither adds an element.
-    await thread.getByText(/^Agent:\s*Fake answer/).waitFor({ timeout: 30_000 });
+    await thread.getByText(/^Agent:\s*Fake answer/).waitFor({ timeout: 45_000 });
     // Two bubbles hold the characters: the text sent, and the fake AI's answer, which quotes it.
     expect(await thread.locator('li', { hasText: hostile }).count()).toBe(2);
     expect(await thread.locator('script, img').count()).toBe(0);
