@@ -19,6 +19,7 @@ export const NAV: readonly NavItem[] = [
   { href: '/audit', label: 'Audit', roles: ['admin'] },
   { href: '/tokens', label: 'API tokens', roles: ['admin'] },
   { href: '/simulator', label: 'Simulator' },
+  { href: '/broadcasts', label: 'Broadcasts' },
 ];
 
 export const navFor = (role: Role | undefined) =>
