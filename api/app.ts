@@ -30,7 +30,7 @@ import broadcasts, { broadcastRoutesOptions } from './routes/broadcasts.js';
 import devLink, { type DevLinkOptions } from './routes/dev-link.js';
 import errorActions from './routes/error-actions.js';
 import failures from './routes/failures.js';
-import health, { healthRoutesOptions } from './routes/health.js';
+import health, { healthDetail, healthRoutesOptions } from './routes/health.js';
 import projectionActions from './routes/projection-actions.js';
 import projectionsStatus from './routes/projections.js';
 import simulator from './routes/simulator.js';
@@ -86,7 +86,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // The dashboard's files and deep links at `/`; before the routes, as /health answers a browser with the app.
   await app.register(dashboard);
 
-  await app.register(health, healthRoutesOptions(deps.config));
+  await app.register(health);
+  await app.register(healthDetail, healthRoutesOptions(deps.config));
   await app.register(smsWebhooks);
   await app.register(simulator, { ourNumber: deps.config.TWILIO_PHONE_NUMBER ?? '+15005550006' });
   await app.register(temporalCodec, temporalCodecOptions(deps.config));

@@ -28,7 +28,8 @@ const DetailedHealth = Type.Composite([
   }),
 ]);
 
-const health: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app, options) => {
+/** The public probes: liveness, and readiness (its detail for operators only). */
+const health: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/health', { schema: { response: { 200: LivenessResponse } } }, async () => ({
     status: 'ok' as const,
     uptimeSeconds: Math.round(process.uptime()),
@@ -46,9 +47,13 @@ const health: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app, optio
       return reply.status(200).send({ status: down.length ? 'degraded' : 'ready', ...detail });
     },
   );
+};
 
-  // The same detail for a signed-in admin or ops person (the dashboard's Health page): /ready's
-  // detail is for METRICS_TOKEN and loopback callers, and a browser session is neither.
+/**
+ * The same detail for a signed-in admin or ops person (the dashboard's Health page): /ready's
+ * detail is for METRICS_TOKEN and loopback callers, and a browser session is neither.
+ */
+export const healthDetail: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app, options) => {
   app.get(
     '/api/health',
     {
