@@ -20,8 +20,7 @@ describe('dashboard: Users and a user in Chromium', () => {
     (await asAdmin(`/api/users/${encodeURIComponent(phone)}`)).user as Record<string, unknown> | undefined;
 
   /** Given: a person who texted `body` and was answered, as the users read model shows them. */
-  async function texter(body: string) {
-    const phone = nextPhone();
+  async function texter(body: string, phone = nextPhone()) {
     expect((await textAndWait(stack, phone, body)).outcome).toBe('answered');
     await expect.poll(async () => (await userRow(phone))?.totalRequests, { timeout: 15_000 }).toBe(1);
     return phone;
@@ -144,6 +143,9 @@ describe('dashboard: Users and a user in Chromium', () => {
 
   it('an analyst sees masked numbers, no texts and no controls; their PATCH of a tier is refused 403', async () => {
     const phone = await texter('my secret question');
+    // Two numbers whose masks are the same (+1*******77): the list must still show both.
+    await texter('first', '+14155557177');
+    await texter('second', '+14155558177');
     const analyst = await dash.account('analyst');
     const { page, errors } = await dash.newPage();
     await dash.signIn(page, analyst, '/users');
@@ -152,6 +154,7 @@ describe('dashboard: Users and a user in Chromium', () => {
     expect(await table.getByRole('link').count()).toBe(0);
     expect(await table.textContent()).not.toContain(phone);
     expect(await table.textContent()).toMatch(/\+1\*{7}\d\d/);
+    await expect.poll(() => table.getByRole('rowheader', { name: '+1*******77' }).count()).toBe(2);
 
     await page.goto(dash.url(`/users/${encodeURIComponent(phone)}`));
     await page.getByText('Message texts are withheld for analysts.').waitFor();
