@@ -125,4 +125,35 @@ describe('dashboard: broadcasts page', () => {
     await expectAccessible(page, 'broadcasts at 360 px');
     await screenshot(page, 'broadcasts');
   });
+
+  it('an admin cancels a broadcast while it sends; the rest are not texted', async () => {
+    const phones = phoneBlock(60);
+    const text = 'Maintenance tonight from 22:00; answers may be slow.';
+    const who = await dash.account('admin');
+    const { page } = await dash.newPage();
+    await dash.signIn(page, who, '/broadcasts');
+    await page.getByLabel('Message').fill(text);
+    await page.getByRole('radio', { name: 'A list of numbers' }).check();
+    await page.getByLabel(/^Numbers/).fill(phones.join('\n'));
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await page.getByRole('button', { name: 'Send to 60 people' }).click();
+    await page.getByRole('dialog', { name: 'Send this broadcast?' }).getByRole('button', { name: 'Send' }).click();
+
+    // At 5 a second, 60 take 12 s: cancel as soon as it shows as sending.
+    const row = page.getByRole('row', { name: /Maintenance tonight/ });
+    const cancel = row.getByRole('button', { name: /^Cancel the broadcast/ });
+    await cancel.waitFor({ timeout: 15_000 });
+    await cancel.click();
+    const dialog = page.getByRole('dialog', { name: 'Cancel this broadcast?' });
+    await dialog.getByLabel(/Reason/).fill('wrong night');
+    await dialog.getByRole('button', { name: 'Stop sending' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await expect.poll(() => row.textContent(), { timeout: 20_000 }).toContain(`Cancelled by ${who.email}: wrong night`);
+    expect(await row.getByRole('button').count()).toBe(0);
+    const sentAtCancel = deliveries(dash.stack, text).size;
+    expect(sentAtCancel).toBeLessThan(60);
+    // Nothing more goes out after the cancel answered.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(deliveries(dash.stack, text).size).toBe(sentAtCancel);
+  });
 });
