@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { currentSchemaVersion } from '../../domain/events/catalogue.js';
 import { nextPhone, repliesTo, textAndWait } from '../workflows/helpers.js';
 import { cspErrors, expectAccessible, expectNoSidewaysOverflow, PHONE, screenshot, useDashboard } from './browser.js';
 
@@ -95,6 +97,38 @@ describe('dashboard: Users and a user in Chromium', () => {
     await screenshot(page, 'user-dark');
     expect(dialogs).toEqual([]);
     expect(cspErrors(errors)).toEqual([]);
+  });
+
+  it('more than a page: Load more appends the next one (the API cursor) under the same filters', async () => {
+    // 55 people registered straight into the log (an SMS each would take minutes on this machine).
+    const phones = Array.from({ length: 55 }, (_, i) => `+1212555${String(1000 + i)}`);
+    for (const [i, phone] of phones.entries()) {
+      const registeredAt = new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString();
+      await stack.store.append(`user-${phone}`, [
+        {
+          id: randomUUID(),
+          type: 'UserRegistered',
+          data: { phone, tier: 'free', registeredAt },
+          metadata: {
+            correlationId: `test-${phone}`,
+            occurredAt: registeredAt,
+            schemaVersion: currentSchemaVersion('UserRegistered'),
+          },
+        },
+      ]);
+    }
+    await expect.poll(async () => (await userRow(phones[0] ?? '-'))?.phone, { timeout: 15_000 }).toBe(phones[0]);
+    const admin = await dash.account('admin');
+    const { page } = await dash.newPage();
+    await dash.signIn(page, admin, '/users?search=1212555');
+    const rows = page.getByRole('region', { name: 'Users' }).getByRole('row');
+    await expect.poll(() => rows.count()).toBe(51);
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await expect.poll(() => rows.count()).toBe(56);
+    expect(await page.getByRole('button', { name: 'Load more' }).count()).toBe(0);
+    // Newest first across both pages.
+    expect(await rows.nth(1).getByRole('rowheader').textContent()).toBe(phones[54]);
+    expect(await rows.nth(55).getByRole('rowheader').textContent()).toBe(phones[0]);
   });
 
   it('an unknown number says what failed and offers a retry', async () => {
