@@ -70,4 +70,23 @@ describe('dashboard: projections page', () => {
       await screenshot(page, `projections-${role}`);
     }
   });
+
+  it('a failed read says what failed and offers a retry that works', async () => {
+    const who = await dash.account('ops');
+    const { page } = await dash.newPage();
+    await page.route('**/api/projections', (route) =>
+      route.fulfill({
+        status: 503,
+        contentType: 'application/json',
+        body: JSON.stringify({ error: 'Service Unavailable', message: 'PostgreSQL did not answer', statusCode: 503 }),
+      }),
+    );
+    await dash.signIn(page, who, '/projections');
+    const alert = page.getByRole('alert');
+    await expect.poll(() => alert.textContent()).toContain('Reading the projections failed: PostgreSQL did not answer');
+    await expectAccessible(page, 'projections, error state');
+    await page.unroute('**/api/projections');
+    await alert.getByRole('button', { name: 'Retry' }).click();
+    await page.getByRole('row', { name: /^tasks\b/ }).waitFor();
+  });
 });
