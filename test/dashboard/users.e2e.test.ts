@@ -172,6 +172,23 @@ describe('dashboard: Users and a user in Chromium', () => {
     await expectNoSidewaysOverflow(page);
     await expectAccessible(page, 'user at 360 px');
     await screenshot(page, 'user');
+
+    // And back in, from the keyboard: Enter opens the dialog, Escape cancels, Enter on Opt in confirms.
+    await page.getByRole('button', { name: 'Opt in…' }).focus();
+    await page.keyboard.press('Enter');
+    const optIn = page.getByRole('dialog', { name: 'Opt this number back in?' });
+    await optIn.waitFor();
+    await page.keyboard.press('Escape');
+    await optIn.waitFor({ state: 'hidden' });
+    await page.getByRole('button', { name: 'Opt in…' }).focus();
+    await page.keyboard.press('Enter');
+    await optIn.getByRole('button', { name: 'Opt in', exact: true }).focus();
+    await page.keyboard.press('Enter');
+    await page
+      .getByRole('status')
+      .getByText(/^Opted in/)
+      .waitFor({ timeout: 15_000 });
+    expect((await userRow(phone))?.optedOut).toBe(false);
     expect(cspErrors(errors)).toEqual([]);
   });
 
