@@ -134,4 +134,26 @@ describe('dashboard: API tokens and audit pages', () => {
     await expectAccessible(page, 'audit at 360 px');
     await screenshot(page, 'audit');
   });
+
+  it('when the browser refuses the clipboard, the token is selected for copying by hand', async () => {
+    const who = await dash.account('admin');
+    const { page } = await dash.newPage();
+    // As a browser without clipboard permission answers.
+    await page.addInitScript(
+      "navigator.clipboard.writeText = () => Promise.reject(new DOMException('Write permission denied.', 'NotAllowedError'))",
+    );
+    await dash.signIn(page, who, '/tokens');
+    await page.getByLabel('Name').fill('no-clipboard');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const shown = page.getByLabel('Token for no-clipboard (analyst)');
+    await shown.waitFor();
+    await page.getByRole('button', { name: 'Copy', exact: true }).click();
+    await page.getByText('The browser did not allow copying: the token is selected').waitFor();
+    const token = await shown.inputValue();
+    const selection = (await page.evaluate(
+      '({ focused: document.activeElement?.value, start: document.activeElement?.selectionStart, end: document.activeElement?.selectionEnd })',
+    )) as { focused: string; start: number; end: number };
+    expect(selection).toEqual({ focused: token, start: 0, end: token.length });
+    expect(await page.getByRole('button', { name: 'Copied', exact: true }).count()).toBe(0);
+  });
 });
