@@ -1,7 +1,7 @@
-import { api, call } from '../api/client';
+import { api, call } from '../api/client.js';
 import type { paths } from '../api/schema.js';
-import type { GroupBy, Range } from './range';
-import { type SeriesData, toSeries } from './series';
+import type { GroupBy, Range } from './range.js';
+import { type SeriesData, toSeries } from './series.js';
 
 type Metric = NonNullable<paths['/api/analytics/timeseries']['get']['parameters']['query']>['metric'];
 export type Summary = paths['/api/analytics/summary']['get']['responses'][200]['content']['application/json'];

@@ -1,4 +1,4 @@
-import type { Interval } from './range';
+import type { Interval } from './range.js';
 
 export interface Point {
   bucket: string;

@@ -1,45 +1,6 @@
-import { api, call } from '../api/client';
-import type { paths } from '../api/schema.js';
+import { api, call } from '../api/client.js';
 
-export type TaskDetail = paths['/api/tasks/{messageSid}']['get']['responses'][200]['content']['application/json'];
-export type TimelineEvent = TaskDetail['events'][number];
+export type { TaskDetail, TimelineEvent } from './timeline.js';
 
 export const readTask = (messageSid: string) =>
   call('Reading the task', () => api.GET('/api/tasks/{messageSid}', { params: { path: { messageSid } } }));
-
-/** A task waits for ops (the workflow's NEEDS_ATTENTION) while its row says failed. */
-export const waitsForOps = (status: string) => status === 'failed';
-
-/** What an event's data says in one line, for the timeline (the full data is one click away). */
-export function eventSummary(event: Pick<TimelineEvent, 'type' | 'data'>): string {
-  const data = (event.data ?? {}) as Record<string, unknown>;
-  const pick = (...keys: string[]) =>
-    keys
-      .filter((k) => data[k] !== undefined && data[k] !== null && typeof data[k] !== 'object')
-      .map((k) => `${k} ${String(data[k])}`)
-      .join(' · ');
-  switch (event.type) {
-    case 'TaskClassified':
-      return pick('category', 'priority', 'model');
-    case 'AiResponseGenerated':
-      return pick('model', 'promptTokens', 'completionTokens', 'latencyMs');
-    case 'ReplySent':
-      return pick('segments', 'providerMessageSid');
-    case 'TaskFailed':
-      return pick('step', 'errorType', 'attempts', 'round');
-    case 'TaskCompleted':
-      return pick('outcome', 'processingMs');
-    case 'TaskRetryRequested':
-      return pick('requestedBy', 'round');
-    case 'KeywordDetected':
-      return pick('keyword');
-    case 'RateLimited':
-      return pick('window', 'limit', 'retryAt');
-    case 'ReplyWithheld':
-      return pick('kind', 'reason');
-    case 'DeliveryStatusUpdated':
-      return pick('status', 'errorCode');
-    default:
-      return '';
-  }
-}

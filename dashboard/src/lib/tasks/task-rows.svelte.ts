@@ -1,5 +1,5 @@
-import { api, call } from '../api/client';
-import { matchesFilter, mergeRow, type TaskFilter, type TaskRow } from './filters';
+import { api, call } from '../api/client.js';
+import { matchesFilter, mergeRow, type TaskFilter, type TaskRow } from './filters.js';
 
 type Page = { items: TaskRow[]; nextCursor: string | null };
 
