@@ -1,5 +1,5 @@
 import createClient, { type Middleware } from 'openapi-fetch';
-import type { components, paths } from './schema';
+import type { components, paths } from './schema.js';
 
 export type Schemas = components['schemas'];
 
@@ -47,6 +47,8 @@ api.use(session);
 
 /** The data of an openapi-fetch result, or an ApiError naming `what` failed and why. */
 export function must<T>(result: { data?: T; error?: unknown; response: Response }, what: string): T {
+  // 204 No Content (a revoke, a logout) succeeded with nothing to read.
+  if (result.error === undefined && result.response.status === 204) return undefined as T;
   if (result.error !== undefined || result.data === undefined) {
     const body = result.error as { message?: unknown } | undefined;
     const message =
