@@ -92,9 +92,9 @@ describe('graceful shutdown on SIGTERM', () => {
     return p;
   };
 
-  async function startApi() {
+  async function startApi(extra: Record<string, string> = {}) {
     const port = await freePort();
-    const p = start('api', { PORT: String(port) });
+    const p = start('api', { PORT: String(port), ...extra });
     await p.waitFor('Server listening', 120_000);
     return { p, port, url: `http://127.0.0.1:${port}` };
   }
@@ -146,8 +146,10 @@ describe('graceful shutdown on SIGTERM', () => {
 
   it('the worker lets a running AI call finish within its grace, so the call is not paid for twice', async () => {
     openai.knobs.latencyMs = 4_000; // under the worker's 10 s shutdownGraceTime
-    const api = await startApi();
-    const workerA = start('worker');
+    // A task queue of its own: the SMS the API test left waiting must not reach these workers.
+    const queue = { TEMPORAL_TASK_QUEUE: uniqueTaskQueue('shutdown-worker') };
+    const api = await startApi(queue);
+    const workerA = start('worker', queue);
     await workerA.waitFor('"state":"RUNNING"', 120_000);
     const { sid, response } = postSms(api.url, 2);
     expect((await response).status).toBe(200);
@@ -185,7 +187,7 @@ describe('graceful shutdown on SIGTERM', () => {
     expect(afterStop.map((e) => e.type)).toContain('AiResponseGenerated');
 
     // Another worker finishes the task from there: one reply, and still one AI call.
-    const workerB = start('worker');
+    const workerB = start('worker', queue);
     const tracker = new ReplyTracker(twilio);
     expect(await tracker.waitFor([sid], 90_000)).toBe(1);
     expect(tracker.count(sid)).toBe(1);
