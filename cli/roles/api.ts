@@ -6,6 +6,9 @@ import { createPool, eventStoreTimeouts, pgTimeouts } from '../../infra/db.js';
 import { temporalDataConverter } from '../../infra/temporal-data-converter.js';
 import type { RoleContext, RunningRole } from './role.js';
 
+/** How long a stopping API lets requests in flight finish (the webhook answers within about 8 s). */
+export const API_DRAIN_MS = 20_000;
+
 export async function startApi(
   ctx: RoleContext,
   extra: Pick<AppDeps, 'devSignIn'> = {},
@@ -28,7 +31,18 @@ export async function startApi(
     name: 'api',
     url,
     async stop() {
-      await app.close();
+      // app.close() closes the listener and the idle keep-alive connections once, then waits for
+      // the rest; a connection busy at that moment turns idle after its answer and would wait out
+      // the keep-alive timeout (72 s, past compose's stop grace). Close those as they go idle, and
+      // every connection (an SSE stream, a stuck request) once the drain has had its time.
+      const sweep = setInterval(() => app.server.closeIdleConnections(), 200);
+      const cutoff = setTimeout(() => app.server.closeAllConnections(), API_DRAIN_MS);
+      try {
+        await app.close();
+      } finally {
+        clearInterval(sweep);
+        clearTimeout(cutoff);
+      }
       await connection.close();
       await store.close();
       await pool.end();

@@ -133,8 +133,11 @@ describe('graceful shutdown on SIGTERM', () => {
       await blocker.query('COMMIT');
       const response = await inFlight.response;
       expect(response.status).toBe(200);
+      const answeredAt = Date.now();
       const exit = await api.p.exit;
       expect(exit.code, api.p.output().slice(-3000)).toBe(0);
+      // Promptly: the client's keep-alive connection is closed once idle, not left to its 72 s timeout.
+      expect(Date.now() - answeredAt).toBeLessThan(10_000);
       expect(api.p.output()).toContain('stopped cleanly');
       expect(errorLines(api.p.output())).toEqual([]);
       const events = await store.readStream(`sms-${inFlight.sid}`);
