@@ -1,4 +1,4 @@
-import type { Duration } from '@temporalio/common';
+import { type Duration, defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import {
   ActivityFailure,
   ApplicationFailure,
@@ -11,10 +11,12 @@ import {
   setHandler,
   TimeoutFailure,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import type { ReplyResult } from '../activities/sms-task.js';
+import type { PlannedReply } from '../activities/sms-task.js';
 import { detectKeyword } from '../domain/sms/keywords.js';
+import { withheldOutcome } from './outcomes.js';
 import { AI_CALL, ALERT, EVENT_STEP, RETRY_WINDOW, SEND_SMS } from './policies.js';
 import type {
   RetryRequest,
@@ -48,10 +50,14 @@ function quickSteps(): Steps {
   return { events: proxyActivities<Activities>(EVENT_STEP), sms: proxyActivities<Activities>(SEND_SMS) };
 }
 
+const SMS_STATUS = defineSearchAttributeKey('SmsStatus', SearchAttributeType.KEYWORD);
+
 /** One inbound SMS, from webhook to reply. Workflow id `sms-<MessageSid>`. */
 export async function smsTask(input: SmsTaskInput): Promise<{ outcome: SmsTaskOutcome | 'failed' }> {
   const steps = quickSteps();
   const { events } = steps;
+  // One local activity before the AI call and one after (runs started before go on step by step).
+  const combined = patched('two-quick-steps');
   const status: SmsTaskStatus = { step: 'received', round: 0 };
   let retry: RetryRequest | undefined;
   setHandler(statusQuery, () => status);
@@ -59,14 +65,22 @@ export async function smsTask(input: SmsTaskInput): Promise<{ outcome: SmsTaskOu
     retry = request ?? {};
   });
   const setStatus = (value: SmsStatusValue) => upsertSearchAttributes({ SmsStatus: [value] });
-  setStatus('PROCESSING');
+  // A starter that sets SmsStatus=PROCESSING at start saves the upsert (a history event and a visibility write).
+  if (!combined || workflowInfo().typedSearchAttributes.get(SMS_STATUS) !== 'PROCESSING') setStatus('PROCESSING');
 
   for (;;) {
     try {
-      const outcome = await processOnce(input, status, steps);
-      status.step = 'done';
-      status.outcome = outcome;
-      await events.completeTask({ input, outcome, round: status.round });
+      let outcome: SmsTaskOutcome;
+      if (combined) {
+        outcome = await processCombined(input, status, steps);
+        status.step = 'done';
+        status.outcome = outcome;
+      } else {
+        outcome = await processOnce(input, status, steps);
+        status.step = 'done';
+        status.outcome = outcome;
+        await events.completeTask({ input, outcome, round: status.round });
+      }
       setStatus('COMPLETED');
       return { outcome };
     } catch (error) {
@@ -75,7 +89,7 @@ export async function smsTask(input: SmsTaskInput): Promise<{ outcome: SmsTaskOu
       // Forget retries asked for while the task was still working, but none from here on: ops may
       // retry as soon as NEEDS_ATTENTION shows, while the alert is still going out.
       retry = undefined;
-      const failedStep = status.step;
+      const failedStep = stepOf(cause) ?? status.step;
       const errorType = cause instanceof ApplicationFailure ? (cause.type ?? 'Error') : cause.name;
       const errorMessage = cause.message;
       status.lastError = errorMessage;
@@ -133,6 +147,16 @@ function attemptsOf(error: unknown, cause: Error, step: string): number {
   return 0;
 }
 
+/** The step a combined activity names in its failure (activities/sms-task.ts, atStep). */
+function stepOf(cause: Error): string | undefined {
+  const details = cause instanceof ApplicationFailure ? (cause.details ?? []) : [];
+  const named = details.findLast(
+    (d): d is { step: string } =>
+      typeof d === 'object' && d !== null && typeof (d as { step?: unknown }).step === 'string',
+  );
+  return named?.step;
+}
+
 /**
  * What made a step fail, or undefined when the error is not a step's (then the workflow task
  * fails and is retried, the right thing for a bug in workflow code). A remote activity's failure
@@ -144,6 +168,38 @@ function stepFailureCause(error: unknown): Error | undefined {
   return undefined;
 }
 
+/**
+ * One round with the quick steps combined: beginTask (received, keyword, classify, rate check; it
+ * completes the task when nothing is to be sent), the AI call, finishTask (send, delivery, complete).
+ */
+async function processCombined(
+  input: SmsTaskInput,
+  status: SmsTaskStatus,
+  { events, sms }: Steps,
+): Promise<SmsTaskOutcome> {
+  const round = status.round;
+  status.step = 'received';
+  const start = await events.beginTask({ input, round });
+  if (start.classification) {
+    status.category = start.classification.category;
+    upsertSearchAttributes({ SmsCategory: [start.classification.category] });
+  }
+  if (start.next === 'done') return start.outcome;
+  let reply: PlannedReply;
+  let outcome: SmsTaskOutcome;
+  if (start.next === 'ai') {
+    status.step = 'ai';
+    const answer = await ai.generateAnswer({ input, classification: start.classification, round });
+    reply = { kind: 'answer', text: answer.text };
+    outcome = 'answered';
+  } else {
+    ({ reply, outcome } = start);
+  }
+  status.step = 'reply';
+  return (await sms.finishTask({ input, round, reply, outcome })).outcome;
+}
+
+/** One round with one local activity per quick step: runs started before patch 'two-quick-steps'. */
 async function processOnce(
   input: SmsTaskInput,
   status: SmsTaskStatus,
@@ -220,10 +276,4 @@ async function processOnce(
     hasMore: sent.hasMore,
   });
   return 'answered';
-}
-
-/** The outcome of a task whose reply did not go out. */
-function withheldOutcome(result: Exclude<ReplyResult, { status: 'sent' }>): SmsTaskOutcome {
-  if (result.status === 'recipient_opted_out' || result.reason === 'opted_out') return 'opted_out';
-  return result.reason === 'keyword_limit' ? 'keyword' : 'unreplyable';
 }

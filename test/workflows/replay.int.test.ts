@@ -40,6 +40,9 @@ describe('recorded smsTask histories replay on the current workflow code', () =>
         'keyword-stop.json',
         'rate-limited.json',
         'failed-retried.json',
+        // Recorded with one local activity per quick step, before patch 'two-quick-steps'.
+        'step-by-step-answered.json',
+        'step-by-step-failed-retried.json',
         // Recorded before the quick steps became local activities (patch 'quick-steps-local').
         'remote-steps-answered.json',
         'remote-steps-failed-retried.json',
