@@ -6,9 +6,12 @@
  * the Twilio and OpenAI fakes, and drives Twilio-signed webhooks over keep-alive HTTP.
  *
  *   npm run bench [-- --json] [-- --seconds 10 --burst 1000 --concurrency 32]
+ *   npm run bench -- --temporal-address host:port   (a Temporal cluster instead of a dev server)
  *
- * Every SMS comes from a number of its own, so the per-person quota never limits the load.
+ * Every SMS comes from a number of its own, so the per-person quota never limits the load; the
+ * history rows (last) text as premium people, some with a month of use behind them.
  */
+import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,6 +21,7 @@ import { freePort } from '../infra/ports.js';
 import { type BroadcastResult, measureBroadcast } from './support/broadcast.js';
 import { type Diagnostics, sampleDiagnostics } from './support/diagnostics.js';
 import { type E2eResult, measureEndToEnd } from './support/e2e.js';
+import { type HistoryResult, seedUser, textAsUsers } from './support/history.js';
 import { HttpClient } from './support/http-client.js';
 import { startBenchInfra } from './support/infra.js';
 import { type IngestResult, type Load, measureIngest, type PreparedRequest } from './support/ingest.js';
@@ -43,6 +47,8 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '10' },
     /** SMS per end-to-end burst (the 2-second model then has this many in flight). */
     burst: { type: 'string', default: '1000' },
+    /** Length of the paced end-to-end phase (50 SMS/s). */
+    'steady-seconds': { type: 'string', default: '10' },
     /** Senders in the closed-loop (saturation) measurements. */
     concurrency: { type: 'string', default: '32' },
     'temporal-address': { type: 'string' },
@@ -53,19 +59,37 @@ const { values: args } = parseArgs({
     /** The broadcast row: recipients, at this BROADCAST_RATE_PER_SECOND. */
     'broadcast-recipients': { type: 'string', default: '300' },
     'broadcast-rate': { type: 'string', default: '20' },
+    /** The history rows: people texting one SMS after another, each with this many earlier SMS this month. */
+    'history-users': { type: 'string', default: '4' },
+    'history-sms': { type: 'string', default: '10' },
+    'history-usage': { type: 'string', default: '10000' },
+    /** Time limit of each history row: a fold that grows with the history can take minutes per SMS. */
+    'history-timeout': { type: 'string', default: '120' },
   },
 });
 const SECONDS = Number(args.seconds);
 const BURST = Number(args.burst);
 const CONCURRENCY = Number(args.concurrency);
 const RATES = [50, 100, 200];
-const STEADY = { rate: 50, seconds: 10 };
+const STEADY = { rate: 50, seconds: Number(args['steady-seconds']) };
 const SMS_QUEUE = 'bench-sms';
 /** The ingest runs start workflows on a queue no worker polls: they measure the webhook alone. */
 const INGEST_QUEUE = 'bench-ingest-unpolled';
 const EMPTY_QUEUE = 'bench-empty';
 const BROADCAST = { recipients: Number(args['broadcast-recipients']), rate: Number(args['broadcast-rate']) };
 const ADMIN_TOKEN = 'bench-admin-token-0123456789';
+const RUNTIME = process.env.SMS_AGENT_RUNTIME ?? 'source';
+const ONE_ACTIVITY_ONE = 'one no-op activity, one at a time';
+const ONE_ACTIVITY_SAT = 'one no-op activity, saturation';
+/** Whose CPU an answered SMS costs, and a ceiling workflow (the bench process, load and fakes, is neither). */
+const SMS_PROCESSES = ['api', 'worker', 'projector', 'postgres', 'temporal'];
+const CEILING_PROCESSES = ['ceiling worker', 'temporal', 'postgres'];
+const HISTORY = {
+  users: Number(args['history-users']),
+  perUser: Number(args['history-sms']),
+  usage: Number(args['history-usage']),
+  timeoutMs: Number(args['history-timeout']) * 1000,
+};
 
 const TARGETS = {
   ingestP99Ms: 25,
@@ -73,6 +97,13 @@ const TARGETS = {
   e2eP50Ms: 300,
   slowModelShare: 0.8,
   workerPeakMiB: 1024,
+  // Issue #18: ratios to the one-no-op-activity workflow measured in the same run.
+  cpuPerSmsVsOneActivity: 2,
+  throughputVsOneActivity: 0.6,
+  p50VsOneActivity: 1.2,
+  /** The 2-second model's burst must have had this share of it in flight at once. */
+  inFlightShare: 0.9,
+  historyCpuDrift: 0.1,
 };
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -86,6 +117,7 @@ async function main() {
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     node: process.version,
     loadAverageBefore: os.loadavg().map((l) => Math.round(l * 100) / 100),
+    code: codeVersion(),
   };
   const busy = machineBusy();
   const infra = await startBenchInfra({ temporalAddress: args['temporal-address'], log });
@@ -101,8 +133,13 @@ async function main() {
       TEMPORAL_TASK_QUEUE: SMS_QUEUE,
       ADMIN_API_TOKEN: ADMIN_TOKEN,
       BROADCAST_RATE_PER_SECOND: String(BROADCAST.rate),
-      // SMS_AGENT_RUNTIME=source runs the roles from the sources even where a (stale) dist/ exists.
-      ...(process.env.SMS_AGENT_RUNTIME ? { SMS_AGENT_RUNTIME: process.env.SMS_AGENT_RUNTIME } : {}),
+      // The history rows' premium people have 10,000 units this month already: the day and month
+      // limits must not turn their SMS into limit notices (free people keep the defaults).
+      QUOTA_PREMIUM_PER_DAY: '1000000',
+      QUOTA_PREMIUM_PER_MONTH: '1000000',
+      // The roles run from the sources unless SMS_AGENT_RUNTIME=dist: NODE_ENV=production alone
+      // would pick dist/, which may be stale or missing in a working tree (a run measured old code).
+      SMS_AGENT_RUNTIME: RUNTIME,
       ...extra,
     });
   const store = createEventStore({ url: infra.databaseUrl });
@@ -222,10 +259,13 @@ async function main() {
 
     // 2. Temporal ceilings: the same server running workflows with nothing of ours inside.
     log(`[${elapsed()}] Temporal ceilings`);
-    const ceilings: (WorkflowCeiling & { cpu: CpuShare })[] = [];
+    const ceilings: (WorkflowCeiling & { cpu: CpuShare; cpuMsPerWorkflow: CpuPerUnit })[] = [];
     for (const [scenario, workflowType, wfArgs, load] of [
       ['empty workflow, one at a time', 'emptyWorkflow', [], { concurrency: 1, seconds: SECONDS }],
       ['empty workflow, saturation', 'emptyWorkflow', [], { concurrency: 64, seconds: SECONDS }],
+      // The least any SMS answered by a model costs Temporal: the floor of issue #18's targets.
+      [ONE_ACTIVITY_ONE, 'noopActivitiesWorkflow', [1], { concurrency: 1, seconds: SECONDS }],
+      [ONE_ACTIVITY_SAT, 'noopActivitiesWorkflow', [1], { concurrency: 64, seconds: SECONDS }],
       // smsTask's shape for an answered SMS: the AI call remote, six quick steps local.
       [
         '1 no-op + 6 local activities, one at a time',
@@ -251,15 +291,21 @@ async function main() {
         args: [...wfArgs],
         load,
       });
-      ceilings.push({ ...result, cpu: mark.share() });
-      log(`  ${scenario}: ${fmt(result.workflowsPerSecond)}/s, p50 ${result.latencyMs.p50} ms`);
+      const share = mark.share();
+      // The server's work after the last result (history, timers, visibility) belongs to this row.
+      await serversQuiet();
+      const cpuMsPerWorkflow = perUnit(mark.used(), result.completed, CEILING_PROCESSES);
+      ceilings.push({ ...result, cpu: share, cpuMsPerWorkflow });
+      log(
+        `  ${scenario}: ${fmt(result.workflowsPerSecond)}/s, p50 ${result.latencyMs.p50} ms, ${fmt(cpuMsPerWorkflow.total)} CPU-ms each`,
+      );
     }
     await emptyWorker.stop('SIGTERM');
 
     // 3. End to end: webhook to the reply at the fake Twilio.
     const tracker = new ReplyTracker(infra.twilio);
     const lag = sampleProjectionLag(store, pool);
-    const e2e: { result: E2eResult; cpu: CpuShare; waits: Diagnostics }[] = [];
+    const e2e: { result: E2eResult; cpu: CpuShare; cpuMsPerSms: CpuPerUnit; waits: Diagnostics }[] = [];
     const settle = async () => {
       const deadline = Date.now() + 30_000;
       while (Date.now() < deadline && !(await projectionsCaughtUp(store, pool))) await sleepMs(250);
@@ -290,12 +336,17 @@ async function main() {
         timeoutMs: 180_000,
         log,
       });
-      e2e.push({ result, cpu: mark.share(), waits: await diagnostics.stop() });
+      const share = mark.share();
+      const waits = await diagnostics.stop();
+      // Projections and the workflows' last steps after the reply belong to this phase's SMS.
+      await settle();
+      await serversQuiet();
+      const cpuMsPerSms = perUnit(mark.used(), result.answered, SMS_PROCESSES);
+      e2e.push({ result, cpu: share, cpuMsPerSms, waits });
       log(
         `  ${fmt(result.completedPerSecond)} SMS/s, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms` +
-          ` (${result.answered}/${result.sms} answered)`,
+          ` (${result.answered}/${result.sms} answered), ${fmt(cpuMsPerSms.total)} CPU-ms per SMS`,
       );
-      await settle();
     }
     // 4. A broadcast: its send rate against the configured one, and its Temporal history per person.
     log(`[${elapsed()}] broadcast: ${BROADCAST.recipients} recipients at ${BROADCAST.rate}/s`);
@@ -314,10 +365,52 @@ async function main() {
     const lagSamples = await lag.stop();
     clearInterval(memorySampler);
     const workerMemory = memoryOf(worker.pid);
+
+    // 5. Cost in a user's history, last: if it grows with the history, the worker may still be
+    // folding long streams when the row's time is up, and nothing may run after it.
+    const history: { result: HistoryResult; cpu: CpuShare; cpuMsPerSms: CpuPerUnit }[] = [];
+    for (const [k, usage] of [0, HISTORY.usage].entries()) {
+      const phase = 12 + k;
+      const scenario = `${HISTORY.users} premium people, ${usage} earlier SMS this month each`;
+      log(`[${elapsed()}] history: ${scenario}, ${HISTORY.perUser} SMS each one after another`);
+      const seeded = Date.now();
+      for (let u = 0; u < HISTORY.users; u++) await seedUser(store, phoneNumber(phase * 60_000 + u), usage);
+      log(`  seeded in ${fmt((Date.now() - seeded) / 1000)} s`);
+      await settle();
+      await serversQuiet();
+      const mark = cpu.mark();
+      const result = await textAsUsers({
+        http,
+        tracker,
+        publicUrl,
+        scenario,
+        phase,
+        users: HISTORY.users,
+        perUser: HISTORY.perUser,
+        usagePerUser: usage,
+        timeoutMs: HISTORY.timeoutMs,
+      });
+      const share = mark.share();
+      if (!result.timedOut) {
+        await settle();
+        await serversQuiet();
+      }
+      // Timed out: CPU per SMS sent (a lower bound), as not every SMS was answered.
+      const cpuMsPerSms = perUnit(mark.used(), result.timedOut ? result.sms : result.answered, SMS_PROCESSES);
+      history.push({ result, cpu: share, cpuMsPerSms });
+      log(
+        `  ${result.answered}/${result.sms} answered${result.timedOut ? ' (timed out)' : ''}, p50 ${result.latencyMs.p50} ms, ` +
+          `${fmt(cpuMsPerSms.total)} CPU-ms per SMS`,
+      );
+    }
     http.close();
 
     const figures = {
-      machine: { ...machine, busyDuringRun: Math.round(busy() * 100) / 100 },
+      machine: {
+        ...machine,
+        busyDuringRun: Math.round(busy() * 100) / 100,
+        loadAverageAfter: os.loadavg().map((l) => Math.round(l * 100) / 100),
+      },
       settings: {
         seconds: SECONDS,
         burst: BURST,
@@ -325,14 +418,23 @@ async function main() {
         logLevel: args['log-level'],
         postgres: 'embedded, default durability (fsync on)',
         workerMaxConcurrentActivities: 500,
+        runtime: RUNTIME === 'dist' ? 'dist/ (compiled)' : 'sources through tsx',
+        temporal: args['temporal-address']
+          ? `${args['temporal-address']} (given; its CPU is not measured)`
+          : 'dev server started by the bench',
+        history: { ...HISTORY, quota: 'premium; QUOTA_PREMIUM_PER_DAY and _PER_MONTH 1,000,000' },
+        cpuPerUnit:
+          'CPU-ms per answered SMS (or completed workflow) from the start of a phase until its servers are quiet again',
         quota: 'defaults; every SMS from a distinct number',
       },
       ingest,
       ceilings,
       e2e,
       broadcast,
+      history,
       workerMemoryMiB: { hwm: workerMemory?.hwmMiB, peakRssUnderLoad: workerPeakRssMiB },
       projectionLagSeconds: summarize(lagSamples),
+      temporalCpuMeasured: infra.temporalPids.length > 0,
       durationSeconds: Math.round((Date.now() - started) / 1000),
     };
     const verdicts = judge(figures);
@@ -354,14 +456,22 @@ async function main() {
 }
 
 type Figures = {
-  machine: Record<string, unknown> & { busyDuringRun: number; loadAverageBefore: number[] };
+  machine: Record<string, unknown> & {
+    busyDuringRun: number;
+    loadAverageBefore: number[];
+    loadAverageAfter: number[];
+    code: string;
+  };
   ingest: { ours: IngestResult; ceiling: IngestResult; cpu: CpuShare }[];
-  ceilings: (WorkflowCeiling & { cpu: CpuShare })[];
-  e2e: { result: E2eResult; cpu: CpuShare; waits: Diagnostics }[];
+  ceilings: (WorkflowCeiling & { cpu: CpuShare; cpuMsPerWorkflow: CpuPerUnit })[];
+  e2e: { result: E2eResult; cpu: CpuShare; cpuMsPerSms: CpuPerUnit; waits: Diagnostics }[];
   broadcast: BroadcastResult;
+  history: { result: HistoryResult; cpu: CpuShare; cpuMsPerSms: CpuPerUnit }[];
   workerMemoryMiB: { hwm?: number; peakRssUnderLoad: number };
   projectionLagSeconds: Summary;
   durationSeconds: number;
+  /** False against a given Temporal address: its CPU is on another machine. */
+  temporalCpuMeasured: boolean;
   settings: Record<string, unknown>;
 };
 
@@ -402,6 +512,56 @@ function judge(f: Figures): Verdict[] {
       measured: `${fmt(hwm, 0)} MiB (VmHWM)`,
       pass: hwm < TARGETS.workerPeakMiB,
     },
+    ...judgeIssue18(f),
+  ];
+}
+
+/** Issue #18's targets: each a ratio to the one-no-op-activity workflow (or a new user) in this run. */
+function judgeIssue18(f: Figures): Verdict[] {
+  const [one, , burst, slow] = f.e2e;
+  const ceiling1 = f.ceilings.find((c) => c.scenario === ONE_ACTIVITY_ONE);
+  const ceilingSat = f.ceilings.find((c) => c.scenario === ONE_ACTIVITY_SAT);
+  const [fresh, long] = f.history;
+  const hwm = f.workerMemoryMiB.hwm ?? Number.NaN;
+  const x = (n: number) => (Number.isFinite(n) ? `${fmt(n, 2)}x` : '-');
+  const remote = !f.temporalCpuMeasured ? ' (Temporal is remote: its CPU is not measured)' : '';
+  const cpuRatio = (burst?.cpuMsPerSms.total ?? Number.NaN) / (ceilingSat?.cpuMsPerWorkflow.total ?? Number.NaN);
+  const thruRatio = (burst?.result.completedPerSecond ?? Number.NaN) / (ceilingSat?.workflowsPerSecond ?? Number.NaN);
+  const p50Ratio = (one?.result.latencyMs.p50 ?? Number.NaN) / (ceiling1?.latencyMs.p50 ?? Number.NaN);
+  const drift = (long?.cpuMsPerSms.total ?? Number.NaN) / (fresh?.cpuMsPerSms.total ?? Number.NaN) - 1;
+  const allAnswered = (r?: { answered: number; sms: number }) => r !== undefined && r.answered === r.sms;
+  return [
+    {
+      target: `#18 CPU per answered SMS <= ${TARGETS.cpuPerSmsVsOneActivity}x the one-activity workflow's (saturation)`,
+      measured: `${fmt(burst?.cpuMsPerSms.total)} vs ${fmt(ceilingSat?.cpuMsPerWorkflow.total)} CPU-ms: ${x(cpuRatio)}${remote}`,
+      pass: f.temporalCpuMeasured && cpuRatio <= TARGETS.cpuPerSmsVsOneActivity && allAnswered(burst?.result),
+    },
+    {
+      target: `#18 end to end >= ${TARGETS.throughputVsOneActivity * 100}% of the one-activity ceiling (instant model, burst)`,
+      measured: `${fmt(burst?.result.completedPerSecond)} vs ${fmt(ceilingSat?.workflowsPerSecond)}/s: ${Number.isFinite(thruRatio) ? `${Math.round(thruRatio * 100)}%` : '-'}`,
+      pass: thruRatio >= TARGETS.throughputVsOneActivity && allAnswered(burst?.result),
+    },
+    {
+      target: `#18 one SMS at a time p50 <= ${TARGETS.p50VsOneActivity}x the one-activity round trip`,
+      measured: `${fmt(one?.result.latencyMs.p50)} vs ${fmt(ceiling1?.latencyMs.p50)} ms: ${x(p50Ratio)}`,
+      pass: p50Ratio <= TARGETS.p50VsOneActivity && allAnswered(one?.result),
+    },
+    {
+      target: `#18 worker peak memory < ${TARGETS.workerPeakMiB} MiB with ${BURST} SMS in flight on a 2-second model`,
+      measured: `${fmt(hwm, 0)} MiB, ${slow?.result.peakInFlight ?? '-'} in flight at most`,
+      pass:
+        hwm < TARGETS.workerPeakMiB &&
+        (slow?.result.peakInFlight ?? 0) >= TARGETS.inFlightShare * BURST &&
+        allAnswered(slow?.result),
+    },
+    {
+      target: `#18 CPU per SMS with ${HISTORY.usage} earlier SMS this month within ${TARGETS.historyCpuDrift * 100}% of a new user's`,
+      measured:
+        `${fmt(long?.cpuMsPerSms.total)} vs ${fmt(fresh?.cpuMsPerSms.total)} CPU-ms: ` +
+        `${Number.isFinite(drift) ? `${drift >= 0 ? '+' : ''}${Math.round(drift * 100)}%` : '-'}` +
+        (long && !allAnswered(long.result) ? ` (${long.result.answered}/${long.result.sms} answered in time)` : ''),
+      pass: Math.abs(drift) <= TARGETS.historyCpuDrift && allAnswered(long?.result) && allAnswered(fresh?.result),
+    },
   ];
 }
 
@@ -410,7 +570,8 @@ function report(f: Figures, verdicts: Verdict[]): string {
   const out: string[] = [
     `Pipeline benchmark: ${m.cpus} x ${m.cpuModel}, ${m.memoryGiB} GiB, node ${m.node}; ` +
       `load average before ${m.loadAverageBefore.join(' ')}; machine ${Math.round(m.busyDuringRun * 100)}% busy during the run; ` +
-      `${f.durationSeconds} s in all.`,
+      `${f.durationSeconds} s in all; load average after ${m.loadAverageAfter.join(' ')}.`,
+    `Code: ${m.code}, roles run from ${f.settings.runtime}; Temporal: ${f.settings.temporal}.`,
     '',
   ];
   const fails = (r: IngestResult) =>
@@ -479,6 +640,7 @@ function report(f: Figures, verdicts: Verdict[]): string {
         'peak in flight',
         'ack p99',
         'vs empty wf',
+        'vs 1 no-op',
         'vs 1+6 no-op',
       ],
       f.e2e.map(({ result: r }, k) => {
@@ -487,6 +649,10 @@ function report(f: Figures, verdicts: Verdict[]): string {
         const vsEmpty = paced
           ? `${fmt(r.latencyMs.p50 / (empty1?.latencyMs.p50 ?? Number.NaN))}x p50`
           : ratio(r.completedPerSecond, emptySat?.workflowsPerSecond ?? 0);
+        const one = f.ceilings.find((c) => c.scenario === (paced ? ONE_ACTIVITY_ONE : ONE_ACTIVITY_SAT));
+        const vsOne = paced
+          ? `${fmt(r.latencyMs.p50 / (one?.latencyMs.p50 ?? Number.NaN))}x p50`
+          : ratio(r.completedPerSecond, one?.workflowsPerSecond ?? 0);
         const vsNoop = paced
           ? `${fmt(r.latencyMs.p50 / (noop1?.latencyMs.p50 ?? Number.NaN))}x p50`
           : ratio(r.completedPerSecond, noopSat?.workflowsPerSecond ?? 0);
@@ -501,6 +667,7 @@ function report(f: Figures, verdicts: Verdict[]): string {
           r.peakInFlight,
           fmt(r.ackMs.p99),
           vsEmpty,
+          vsOne,
           vsNoop,
         ];
       }),
@@ -538,6 +705,21 @@ function report(f: Figures, verdicts: Verdict[]): string {
       ],
     ),
   );
+  out.push(
+    table(
+      "Cost in a user's history: premium people texting one SMS after another (the next after the reply), all at once",
+      ['scenario', 'SMS', 'answered', 'SMS/s', 'p50 ms', 'p99 ms', 'timed out'],
+      f.history.map(({ result: r }) => [
+        r.scenario,
+        r.sms,
+        r.answered,
+        fmt(r.completedPerSecond),
+        fmt(r.latencyMs.p50),
+        fmt(r.latencyMs.p99),
+        r.timedOut ? 'yes' : 'no',
+      ]),
+    ),
+  );
   const apps = [...new Set(f.e2e.flatMap((e) => Object.keys(e.waits.busyConnectionsMax)))].sort();
   out.push(
     table(
@@ -556,6 +738,7 @@ function report(f: Figures, verdicts: Verdict[]): string {
     ...f.ingest.map((i) => [`ingest ${i.ours.load}`, i.cpu] as const),
     ...f.ceilings.map((c) => [`ceiling: ${c.scenario}`, c.cpu] as const),
     ...f.e2e.map((e) => [e.result.scenario, e.cpu] as const),
+    ...f.history.map((h) => [h.result.scenario, h.cpu] as const),
   ];
   const names = Object.keys(phases[0]?.[1] ?? {});
   out.push(
@@ -563,6 +746,39 @@ function report(f: Figures, verdicts: Verdict[]): string {
       'CPU by process during each phase (cores; the machine has ' + m.cpus + ')',
       ['phase', ...names],
       phases.map(([phase, share]) => [phase, ...names.map((n) => fmt(share[n], 2))]),
+    ),
+  );
+  const perUnitRows: (string | number)[][] = [
+    ...f.ceilings.map((c) => {
+      const u = c.cpuMsPerWorkflow;
+      return [
+        `ceiling: ${c.scenario}`,
+        c.completed,
+        '-',
+        fmt(u['ceiling worker']),
+        '-',
+        fmt(u.postgres),
+        fmt(u.temporal),
+        fmt(u.total),
+      ];
+    }),
+    ...[...f.e2e, ...f.history].map(({ result, cpuMsPerSms: u }) => [
+      result.scenario,
+      result.answered,
+      fmt(u.api),
+      fmt(u.worker),
+      fmt(u.projector),
+      fmt(u.postgres),
+      fmt(u.temporal),
+      fmt(u.total),
+    ]),
+  ];
+  out.push(
+    table(
+      'CPU-ms per completed workflow (ceilings: the ceiling worker in the worker column) and per answered SMS, from the start of each phase until its servers are quiet' +
+        (f.temporalCpuMeasured ? '' : ' (Temporal remote: not measured)'),
+      ['phase', 'done', 'api', 'worker', 'projector', 'postgres', 'temporal', 'total'],
+      perUnitRows,
     ),
   );
   out.push(
@@ -576,6 +792,19 @@ function report(f: Figures, verdicts: Verdict[]): string {
 }
 
 type CpuShare = Record<string, number>;
+/** CPU-ms per answered SMS or completed workflow, per process and in total. */
+type CpuPerUnit = Record<string, number> & { total: number };
+
+function perUnit(cpuSeconds: CpuShare, units: number, processes: string[]): CpuPerUnit {
+  const out: Record<string, number> = {};
+  let total = 0;
+  for (const name of processes) {
+    const ms = units > 0 ? ((cpuSeconds[name] ?? 0) * 1000) / units : Number.NaN;
+    out[name] = ms;
+    total += ms;
+  }
+  return { ...out, total };
+}
 
 /** CPU seconds per process tree between two points, as cores used (1.0 = one core busy). */
 function cpuMeter(pids: Record<string, () => number | number[]>) {
@@ -594,6 +823,13 @@ function cpuMeter(pids: Record<string, () => number | number[]>) {
       const before = read();
       const at = performance.now();
       return {
+        /** CPU seconds per process since the mark. */
+        used(): CpuShare {
+          const after = read();
+          return Object.fromEntries(
+            Object.keys(after).map((k) => [k, Math.max(0, (after[k] ?? 0) - (before[k] ?? 0))]),
+          );
+        },
         share(): CpuShare {
           const after = read();
           const seconds = (performance.now() - at) / 1000;
@@ -604,6 +840,19 @@ function cpuMeter(pids: Record<string, () => number | number[]>) {
       };
     },
   };
+}
+
+/** The commit measured, and whether the working tree differed from it (uncommitted work is measured too). */
+function codeVersion(): string {
+  // BENCH_CODE names it where there is no .git (a `git archive` export of one commit).
+  if (process.env.BENCH_CODE) return process.env.BENCH_CODE;
+  try {
+    const git = (...a: string[]) => execFileSync('git', a, { cwd: ROOT, encoding: 'utf8' }).trim();
+    const changed = git('status', '--porcelain', '--untracked-files=no').split('\n').filter(Boolean).length;
+    return `${git('rev-parse', '--short', 'HEAD')}${changed ? ` + ${changed} uncommitted files` : ''}`;
+  } catch {
+    return 'unknown (not a git checkout)';
+  }
 }
 
 const sleepMs = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -20,7 +20,10 @@ function statOf(pid: number): { ppid: number; cpuSeconds: number } | undefined {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name, which sits in parentheses and may hold spaces.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
+    // utime + stime, plus cutime + cstime: the time of children it has reaped. PostgreSQL's
+    // backends exit when a pool drops a connection; without their time in the postmaster's
+    // cutime, a phase in which one exits would lose its CPU (or even go negative).
+    const ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
     return { ppid: Number(fields[1]), cpuSeconds: ticks / CLOCK_TICKS };
   } catch {
     return undefined;
@@ -51,7 +54,10 @@ export function processTree(root: number): number[] {
   return out;
 }
 
-/** CPU seconds (user + system) used so far by a process tree; exited descendants are not counted. */
+/**
+ * CPU seconds (user + system) used so far by a process tree, exited descendants included once
+ * their parent has reaped them (an exited child not yet reaped is missed until then).
+ */
 export function cpuSecondsOf(root: number): number {
   return processTree(root).reduce((sum, pid) => sum + (statOf(pid)?.cpuSeconds ?? 0), 0);
 }
