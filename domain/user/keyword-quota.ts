@@ -25,7 +25,7 @@ export function decideKeywordReply(
   if (state.keywordReplies.some((k) => k.messageSid === messageSid)) {
     return { allowed: true, alreadyDecided: true, events: [] };
   }
-  const since = (ms: number) => state.keywordReplies.filter((k) => Date.parse(k.at) > now.getTime() - ms).length;
+  const since = (ms: number) => state.keywordReplies.filter((k) => k.atMs > now.getTime() - ms).length;
   if (since(3600_000) >= limits.perHour || since(24 * 3600_000) >= limits.perDay) {
     return { allowed: false, alreadyDecided: false, events: [] };
   }

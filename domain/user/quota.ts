@@ -101,7 +101,9 @@ export function decideUsage(state: UserState, input: DecideUsageInput): UsageDec
   for (const window of WINDOWS) {
     const limit = limits[LIMIT_OF[window]];
     const { start, end } = windowBounds(window, now);
-    const used = state.usage.filter((u) => Date.parse(u.at) >= start.getTime()).length;
+    const from = start.getTime();
+    let used = 0;
+    for (const u of state.usage) if (u.atMs >= from) used++;
     if (used < limit) continue;
     const windowStart = start.toISOString();
     const retryAt = end.toISOString();

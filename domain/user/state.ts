@@ -4,6 +4,8 @@ export interface UsageEntry {
   messageSid: string;
   /** ISO timestamp of the unit taken. */
   at: string;
+  /** `at` parsed once in the fold, so windows are counted without parsing dates per decision. */
+  atMs: number;
 }
 
 export type RateLimitEntry = RateLimitHit['data'];
@@ -60,6 +62,14 @@ const utcMonthStart = (iso: string) => {
 const keepLast = <T>(items: T[], n: number) => (items.length > n ? items.slice(items.length - n) : items);
 
 export function evolve(state: UserState, event: UserEvent): UserState {
+  return step(state, event, false);
+}
+
+/**
+ * `own`: the fold owns `state.usage` (a copy no one else holds), so a unit is pushed in place:
+ * copying a month of usage (10,000 entries for a premium user) per event made the fold quadratic.
+ */
+function step(state: UserState, event: UserEvent, own: boolean): UserState {
   switch (event.type) {
     case 'UserRegistered':
       return {
@@ -71,14 +81,21 @@ export function evolve(state: UserState, event: UserEvent): UserState {
       };
     case 'UsageRecorded': {
       // Windows are calendar-aligned (see quota.ts), so nothing before this month can count again.
+      // Every kept entry is on or after the month of the latest one (the list's last), so only a
+      // later month has anything to drop: the fold stays linear instead of re-filtering each time.
+      const atMs = Date.parse(event.data.at);
       const monthStart = utcMonthStart(event.data.at);
-      const usage = state.usage.filter((u) => Date.parse(u.at) >= monthStart);
-      return { ...state, usage: [...usage, { messageSid: event.data.messageSid, at: event.data.at }] };
+      const last = state.usage.at(-1);
+      const usage =
+        last !== undefined && utcMonthStart(last.at) < monthStart
+          ? state.usage.filter((u) => u.atMs >= monthStart)
+          : state.usage;
+      return { ...state, usage: appended(usage, { messageSid: event.data.messageSid, at: event.data.at, atMs }, own) };
     }
     case 'KeywordReplyCounted': {
-      const dayAgo = Date.parse(event.data.at) - 24 * 3600_000;
-      const recent = state.keywordReplies.filter((k) => Date.parse(k.at) > dayAgo);
-      return { ...state, keywordReplies: [...recent, { messageSid: event.data.messageSid, at: event.data.at }] };
+      const atMs = Date.parse(event.data.at);
+      const recent = state.keywordReplies.filter((k) => k.atMs > atMs - 24 * 3600_000);
+      return { ...state, keywordReplies: [...recent, { messageSid: event.data.messageSid, at: event.data.at, atMs }] };
     }
     case 'RateLimitHit':
       return {
@@ -125,9 +142,25 @@ export function evolve(state: UserState, event: UserEvent): UserState {
 
 /** Folds a stream (oldest first) into the state. */
 export function userStateFrom(events: Iterable<UserEvent>): UserState {
-  let state = initialUserState;
-  for (const event of events) state = evolve(state, event);
-  return state;
+  return foldUserState(initialUserState, events);
+}
+
+/**
+ * Folds further events (oldest first) onto a state: `foldUserState(userStateFrom(a), b)` equals
+ * `userStateFrom([...a, ...b])`, so a reader may keep a state and fold only what came since.
+ * Linear in the events; `state` itself is left untouched.
+ */
+export function foldUserState(state: UserState, events: Iterable<UserEvent>): UserState {
+  // The copy is the fold's own; a month change filters into a fresh array, which it owns too.
+  let next: UserState = { ...state, usage: [...state.usage] };
+  for (const event of events) next = step(next, event, true);
+  return next;
+}
+
+function appended(usage: UsageEntry[], entry: UsageEntry, own: boolean): UsageEntry[] {
+  if (!own) return [...usage, entry];
+  usage.push(entry);
+  return usage;
 }
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {
