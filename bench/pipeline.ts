@@ -79,6 +79,8 @@ const EMPTY_QUEUE = 'bench-empty';
 const BROADCAST = { recipients: Number(args['broadcast-recipients']), rate: Number(args['broadcast-rate']) };
 const ADMIN_TOKEN = 'bench-admin-token-0123456789';
 const RUNTIME = process.env.SMS_AGENT_RUNTIME ?? 'source';
+const SHAPE_ONE = '1 no-op + 2 local activities, one at a time';
+const SHAPE_SAT = '1 no-op + 2 local activities, saturation';
 const ONE_ACTIVITY_ONE = 'one no-op activity, one at a time';
 const ONE_ACTIVITY_SAT = 'one no-op activity, saturation';
 /** Whose CPU an answered SMS costs, and a ceiling workflow (the bench process, load and fakes, is neither). */
@@ -266,19 +268,10 @@ async function main() {
       // The least any SMS answered by a model costs Temporal: the floor of issue #18's targets.
       [ONE_ACTIVITY_ONE, 'noopActivitiesWorkflow', [1], { concurrency: 1, seconds: SECONDS }],
       [ONE_ACTIVITY_SAT, 'noopActivitiesWorkflow', [1], { concurrency: 64, seconds: SECONDS }],
-      // smsTask's shape for an answered SMS: the AI call remote, six quick steps local.
-      [
-        '1 no-op + 6 local activities, one at a time',
-        'mixedActivitiesWorkflow',
-        [1, 6],
-        { concurrency: 1, seconds: SECONDS },
-      ],
-      [
-        '1 no-op + 6 local activities, saturation',
-        'mixedActivitiesWorkflow',
-        [1, 6],
-        { concurrency: 64, seconds: SECONDS },
-      ],
+      // smsTask's shape for an answered SMS: the AI call remote, the quick steps in two local
+      // activities (beginTask, finishTask) since patch 'two-quick-steps'.
+      [SHAPE_ONE, 'mixedActivitiesWorkflow', [1, 2], { concurrency: 1, seconds: SECONDS }],
+      [SHAPE_SAT, 'mixedActivitiesWorkflow', [1, 2], { concurrency: 64, seconds: SECONDS }],
       // The same steps all remote (smsTask before patch 'quick-steps-local'), for comparison.
       ['7 no-op activities, saturation', 'noopActivitiesWorkflow', [7], { concurrency: 64, seconds: SECONDS }],
     ] as const) {
@@ -624,11 +617,11 @@ function report(f: Figures, verdicts: Verdict[]): string {
   );
   const empty1 = f.ceilings.find((c) => c.scenario === 'empty workflow, one at a time');
   const emptySat = f.ceilings.find((c) => c.scenario === 'empty workflow, saturation');
-  const noop1 = f.ceilings.find((c) => c.scenario === '1 no-op + 6 local activities, one at a time');
-  const noopSat = f.ceilings.find((c) => c.scenario === '1 no-op + 6 local activities, saturation');
+  const noop1 = f.ceilings.find((c) => c.scenario === SHAPE_ONE);
+  const noopSat = f.ceilings.find((c) => c.scenario === SHAPE_SAT);
   out.push(
     table(
-      'End to end: webhook to reply at the fake Twilio (1 activity + 6 local activities, ~10 events per SMS)',
+      'End to end: webhook to reply at the fake Twilio (1 remote + 2 local activities, 20 history events per answered SMS)',
       [
         'scenario',
         'SMS',
@@ -641,7 +634,7 @@ function report(f: Figures, verdicts: Verdict[]): string {
         'ack p99',
         'vs empty wf',
         'vs 1 no-op',
-        'vs 1+6 no-op',
+        'vs 1+2 no-op',
       ],
       f.e2e.map(({ result: r }, k) => {
         // Paced runs compare latency with the ceiling's unloaded p50; bursts compare throughput.

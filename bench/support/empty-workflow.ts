@@ -3,8 +3,8 @@ import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 /**
  * Ceilings for the pipeline benchmark, run on the same Temporal server on a task queue of their
  * own: what the server does for a workflow that does nothing, for one of smsTask's shape with
- * nothing inside (for an answered SMS: the AI call as a remote activity, six quick steps as local
- * ones, two workflow tasks), and for the same steps all remote (the shape before the quick steps
+ * nothing inside (for an answered SMS: the AI call as a remote activity, the quick steps in two
+ * local activities), and for the same steps all remote (the shape before the quick steps
  * became local activities).
  */
 
