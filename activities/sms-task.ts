@@ -26,10 +26,9 @@ import type {
 } from '../domain/sms-task/events.js';
 import { estimateCostUsd } from '../domain/sms-task/pricing.js';
 import { conversationHistory } from '../domain/user/conversation.js';
-import type { UserEvent } from '../domain/user/events.js';
 import { decideKeywordReply } from '../domain/user/keyword-quota.js';
 import { decideUsage } from '../domain/user/quota.js';
-import { type UserState, userStateFrom } from '../domain/user/state.js';
+import type { UserState } from '../domain/user/state.js';
 import { type RecordedEvent, WrongExpectedVersionError } from '../eventstore/port.js';
 import { fallbackModelFor, quotaPolicy, replyDestinations } from '../infra/config.js';
 import { withheldOutcome } from '../workflows/outcomes.js';
@@ -38,9 +37,10 @@ import { workflowIdFor } from '../workflows/types.js';
 import { AiCallError } from './ai-client.js';
 import type { ActivityDeps } from './deps.js';
 import { aiRejected, retryAfter } from './errors.js';
-import { appendEvents, asDomain, type Causation, type Draft, findLast, readStreamOrEmpty } from './event-log.js';
+import { appendEvents, type Causation, type Draft, findLast, readStreamOrEmpty } from './event-log.js';
 import { findIntendedSend, simulatorProvider } from './sms-provider.js';
 import { recordSmsReceived } from './sms-received.js';
+import { createUserStateReader } from './user-state-reader.js';
 
 export interface UserSnapshot {
   optedOut: boolean;
@@ -91,10 +91,8 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
   /** Error texts quote requests and addresses: no phone number goes into the log in clear. */
   const errorText = (text: string) => maskPhonesIn(text).slice(0, 2000);
 
-  async function readUser(phone: string) {
-    const { events, revision } = await readStreamOrEmpty(store, userStream(phone));
-    return { state: userStateFrom(events.map(asDomain) as UserEvent[]), revision };
-  }
+  /** The person's state at the stream's current revision, folding only what came since this worker last read it. */
+  const readUser = createUserStateReader(store);
 
   const destinations = replyDestinations(config);
   const keywordLimits = { perHour: config.KEYWORD_REPLIES_PER_HOUR, perDay: config.KEYWORD_REPLIES_PER_DAY };

@@ -1,0 +1,205 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appendEvents, asDomain, readStreamOrEmpty } from '../../activities/event-log.js';
+import { createUserStateReader } from '../../activities/user-state-reader.js';
+import { userStream } from '../../domain/events/envelope.js';
+import type { UserEvent } from '../../domain/user/events.js';
+import { decideUsage, type QuotaPolicy } from '../../domain/user/quota.js';
+import { userStateFrom } from '../../domain/user/state.js';
+import {
+  createEventStore,
+  type EventStore,
+  type RecordedEvent,
+  WrongExpectedVersionError,
+} from '../../eventstore/index.js';
+import { createTestDatabase } from '../support/database.js';
+
+let database: { url: string; drop: () => Promise<void> };
+let pool: pg.Pool;
+beforeAll(async () => {
+  database = await createTestDatabase('usr');
+  pool = new pg.Pool({ connectionString: database.url, max: 10 });
+});
+afterAll(async () => {
+  await pool.end();
+  await database.drop();
+});
+
+/** The real PostgreSQL store in a fresh schema; `returned` counts the events its reads hand out. */
+async function freshStore() {
+  const schema = `usr_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  const raw = createEventStore({ url: database.url, schema, pool });
+  const { PostgresEventStore } = await import('../../eventstore/postgres/store.js');
+  await new PostgresEventStore({ url: database.url, schema, pool }).migrate();
+  const counter = { returned: 0 };
+  const store: EventStore = Object.create(raw, {
+    readStream: {
+      value: async (...args: Parameters<EventStore['readStream']>) => {
+        const events: RecordedEvent[] = await raw.readStream(...args);
+        counter.returned += events.length;
+        return events;
+      },
+    },
+  });
+  return { store, counter, schema };
+}
+
+const at = (ms: number) => new Date(ms).toISOString();
+const now = new Date();
+const policy: QuotaPolicy = {
+  free: { perMinute: 1_000, perDay: 100_000, perMonth: 3 },
+  premium: { perMinute: 1_000, perDay: 100_000, perMonth: 10_001 },
+};
+let seq = 0;
+const cause = () => ({ correlationId: `test-${seq++}`, round: 0, now });
+
+async function register(store: EventStore, phone: string, tier: 'free' | 'premium' = 'free') {
+  await appendEvents(
+    store,
+    userStream(phone),
+    [{ type: 'UserRegistered', step: 'r', data: { phone, tier, registeredAt: at(now.getTime()) } }],
+    cause(),
+    'no_stream',
+  );
+}
+const unit = (sid: string, ms = now.getTime()) => ({
+  type: 'UsageRecorded' as const,
+  step: `u-${sid}`,
+  data: { messageSid: sid, at: at(ms) },
+});
+async function fullFold(store: EventStore, phone: string) {
+  const { events, revision } = await readStreamOrEmpty(store, userStream(phone));
+  return { state: userStateFrom(events.map(asDomain) as UserEvent[]), revision };
+}
+
+describe('user state reader (real PostgreSQL)', () => {
+  it('given others append between reads, then each read equals the full fold and hands out only what is new', async () => {
+    const { store, counter } = await freshStore();
+    const phone = '+14155550101';
+    const read = createUserStateReader(store);
+    expect(await read(phone)).toEqual({ state: userStateFrom([]), revision: 'no_stream' });
+    await register(store, phone);
+    await appendEvents(store, userStream(phone), [unit('SM1'), unit('SM2')], cause());
+    expect(await read(phone)).toEqual(await fullFold(store, phone));
+
+    await appendEvents(
+      store,
+      userStream(phone),
+      [unit('SM3'), { type: 'UserOptedOut', step: 'o', data: { source: 'keyword' } }],
+      cause(),
+    );
+    counter.returned = 0;
+    const third = await read(phone);
+    // The kept revision's own event (to check it is still there) and the two new ones.
+    expect(counter.returned).toBe(3);
+    expect(third).toEqual(await fullFold(store, phone));
+    expect(third.state).toMatchObject({ optedOut: true });
+    expect(third.state.usage.map((u) => u.messageSid)).toEqual(['SM1', 'SM2', 'SM3']);
+
+    counter.returned = 0;
+    expect(await read(phone)).toEqual(third);
+    expect(counter.returned).toBe(1);
+  });
+
+  it('given a stream that no longer holds the kept event (a wiped log), then it is read whole again', async () => {
+    const { store, schema } = await freshStore();
+    const phone = '+14155550102';
+    const read = createUserStateReader(store);
+    await register(store, phone);
+    await appendEvents(store, userStream(phone), [unit('SMold1'), unit('SMold2')], cause());
+    expect((await read(phone)).state.usage).toHaveLength(2);
+
+    // Wiped and written again past the kept revision: the event at that revision is another one.
+    await pool.query(`TRUNCATE ${schema}.events, ${schema}.streams`);
+    await register(store, phone, 'premium');
+    await appendEvents(store, userStream(phone), [unit('SMnew1'), unit('SMnew2'), unit('SMnew3')], cause());
+    const after = await read(phone);
+    expect(after).toEqual(await fullFold(store, phone));
+    expect(after.state.usage.map((u) => u.messageSid)).toEqual(['SMnew1', 'SMnew2', 'SMnew3']);
+    expect(after.state.tier).toBe('premium');
+
+    await pool.query(`TRUNCATE ${schema}.events, ${schema}.streams`);
+    expect(await read(phone)).toEqual({ state: userStateFrom([]), revision: 'no_stream' });
+  });
+
+  it('given one unit left and two texts at once (one reader each and one shared), then exactly one takes it', async () => {
+    const { store } = await freshStore();
+    const phone = '+14155550103';
+    await register(store, phone);
+    await appendEvents(store, userStream(phone), [unit('SM1'), unit('SM2')], cause());
+    const shared = createUserStateReader(store);
+    await shared(phone); // warm: both texts start from the kept state
+    const readers = [shared, shared, createUserStateReader(store)];
+
+    // The rate check's loop: decide at a revision, append with it, decide again on a conflict.
+    const take = async (sid: string, read: typeof shared) => {
+      for (;;) {
+        const { state, revision } = await read(phone);
+        const decision = decideUsage(state, { messageSid: sid, now, policy });
+        try {
+          if (!decision.alreadyDecided) {
+            await appendEvents(
+              store,
+              userStream(phone),
+              decision.events.map((e) => ({ ...e, step: `d-${sid}` })) as never,
+              cause(),
+              revision,
+            );
+          }
+          return decision.allowed;
+        } catch (error) {
+          if (!(error instanceof WrongExpectedVersionError)) throw error;
+        }
+      }
+    };
+    const results = await Promise.all(readers.map((read, i) => take(`SMlast${i}`, read)));
+    expect(results.filter(Boolean)).toHaveLength(1);
+    const { state } = await fullFold(store, phone);
+    expect(state.usage).toHaveLength(3);
+    expect(state.rateLimitHits).toHaveLength(2);
+    for (const read of readers) expect((await read(phone)).state).toEqual(state);
+  });
+
+  it('given 10,000 units this month, then a cold read equals the full fold and a warm one reads one event', async () => {
+    const { store, counter } = await freshStore();
+    const phone = '+14155550104';
+    await register(store, phone, 'premium');
+    const monthStart = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1);
+    const span = now.getTime() - monthStart;
+    for (let i = 0; i < 10_000; i += 1_000) {
+      const units = Array.from({ length: 1_000 }, (_, j) =>
+        unit(`SM${i + j}`, monthStart + Math.floor((span * (i + j)) / 10_000)),
+      );
+      await appendEvents(store, userStream(phone), units, cause());
+    }
+    const read = createUserStateReader(store);
+    const cold = await read(phone);
+    expect(cold).toEqual(await fullFold(store, phone));
+    expect(cold.state.usage).toHaveLength(10_000);
+    expect(decideUsage(cold.state, { messageSid: 'SMa', now, policy }).allowed).toBe(true);
+    counter.returned = 0;
+    expect(await read(phone)).toEqual(cold);
+    expect(counter.returned).toBe(1);
+  });
+
+  it('keeps at most maxUsers people, dropping the least recently read', async () => {
+    const { store, counter } = await freshStore();
+    const read = createUserStateReader(store, { maxUsers: 2 });
+    for (const phone of ['+14155550111', '+14155550112', '+14155550113']) {
+      await register(store, phone);
+      await appendEvents(store, userStream(phone), [unit(`SM1${phone}`), unit(`SM2${phone}`)], cause());
+    }
+    await read('+14155550111');
+    await read('+14155550112');
+    await read('+14155550111');
+    await read('+14155550113'); // drops ...112, the least recently read
+    counter.returned = 0;
+    await read('+14155550111');
+    expect(counter.returned).toBe(1);
+    counter.returned = 0;
+    await read('+14155550112');
+    // Not kept: the whole three-event stream is read again.
+    expect(counter.returned).toBe(3);
+  });
+});
