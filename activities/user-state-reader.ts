@@ -20,7 +20,7 @@ interface Kept {
 export interface UserStateReaderOptions {
   /** People whose state is kept (least recently read dropped first). */
   maxUsers?: number;
-  /** Usage entries kept across all of them, so a few heavy users cannot grow the worker without bound. */
+  /** Usage entries kept across all of them (about 200 bytes each), so heavy users cannot grow the worker without bound. */
   maxUsageEntries?: number;
 }
 
@@ -33,7 +33,7 @@ export interface UserStateReaderOptions {
  */
 export function createUserStateReader(store: EventStore, options: UserStateReaderOptions = {}) {
   const maxUsers = options.maxUsers ?? 5_000;
-  const maxUsageEntries = options.maxUsageEntries ?? 500_000;
+  const maxUsageEntries = options.maxUsageEntries ?? 200_000;
   // A Map iterates in insertion order: re-inserting on each read makes it least-recently-used first.
   const kept = new Map<string, Kept>();
   let usageEntries = 0;
