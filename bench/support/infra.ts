@@ -96,6 +96,8 @@ export async function startBenchInfra(options: {
     },
     roleEnv: (extra) => ({
       NODE_ENV: 'production',
+      // NODE_ENV=production alone would run dist/ (bin/sms-agent.mjs), stale or missing here.
+      SMS_AGENT_RUNTIME: process.env.SMS_AGENT_RUNTIME ?? 'source',
       LOG_LEVEL: 'warn',
       DATA_DIR: path.join(dir, 'data'),
       DATABASE_URL: databaseUrl,
