@@ -14,7 +14,8 @@ export interface Spawned {
 export function spawnCli(args: string[], env: Record<string, string | undefined>): Spawned {
   const child = spawn(process.execPath, [path.join(ROOT, 'bin/sms-agent.mjs'), ...args], {
     cwd: ROOT,
-    env: { ...process.env, NODE_ENV: 'test', ...env },
+    // The sources, even with NODE_ENV=production (which alone picks dist/): tests say when they want dist/.
+    env: { ...process.env, NODE_ENV: 'test', SMS_AGENT_RUNTIME: 'source', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
