@@ -1,4 +1,4 @@
-import { type Duration, defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { Duration } from '@temporalio/common';
 import {
   ActivityFailure,
   ApplicationFailure,
@@ -18,13 +18,14 @@ import type { PlannedReply } from '../activities/sms-task.js';
 import { detectKeyword } from '../domain/sms/keywords.js';
 import { withheldOutcome } from './outcomes.js';
 import { AI_CALL, ALERT, EVENT_STEP, RETRY_WINDOW, SEND_SMS } from './policies.js';
-import type {
-  RetryRequest,
-  SmsStatusValue,
-  SmsTaskInput,
-  SmsTaskOutcome,
-  SmsTaskStatus,
-  SmsTaskStep,
+import {
+  type RetryRequest,
+  SMS_STATUS,
+  type SmsStatusValue,
+  type SmsTaskInput,
+  type SmsTaskOutcome,
+  type SmsTaskStatus,
+  type SmsTaskStep,
 } from './types.js';
 
 export const retrySignal = defineSignal<[RetryRequest?]>('retry');
@@ -49,8 +50,6 @@ function quickSteps(): Steps {
   }
   return { events: proxyActivities<Activities>(EVENT_STEP), sms: proxyActivities<Activities>(SEND_SMS) };
 }
-
-const SMS_STATUS = defineSearchAttributeKey('SmsStatus', SearchAttributeType.KEYWORD);
 
 /** One inbound SMS, from webhook to reply. Workflow id `sms-<MessageSid>`. */
 export async function smsTask(input: SmsTaskInput): Promise<{ outcome: SmsTaskOutcome | 'failed' }> {

@@ -1,4 +1,5 @@
 /** Shared between the workflow, its activities and the API: plain data only (no imports with I/O). */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
 export interface SmsTaskInput {
   messageSid: string;
@@ -44,6 +45,9 @@ export interface SmsTaskStatus {
 export interface RetryRequest {
   requestedBy?: string;
 }
+
+/** The SmsStatus search attribute: the starter sets PROCESSING at start, the workflow the rest. */
+export const SMS_STATUS = defineSearchAttributeKey('SmsStatus', SearchAttributeType.KEYWORD);
 
 /** Search attribute values of SmsStatus (registered as Keyword on the Temporal server). */
 export type SmsStatusValue = 'PROCESSING' | 'NEEDS_ATTENTION' | 'COMPLETED' | 'FAILED';

@@ -1,6 +1,6 @@
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { smsTask } from '../../workflows/sms-task.js';
-import { type SmsTaskInput, workflowIdFor } from '../../workflows/types.js';
+import { SMS_STATUS, type SmsTaskInput, workflowIdFor } from '../../workflows/types.js';
 
 /**
  * gRPC channel arguments for the API's Temporal connection: after an outage gRPC waits up to
@@ -35,6 +35,8 @@ export async function startSmsTask(
       args: [input],
       workflowIdConflictPolicy: 'USE_EXISTING',
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      // Set with the start, so the workflow need not upsert it (a history event and a visibility write).
+      typedSearchAttributes: [{ key: SMS_STATUS, value: 'PROCESSING' }],
     });
   const bounded = () => (options.timeoutMs ? client.withDeadline(Date.now() + options.timeoutMs, start) : start());
   try {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { SMS_STATUS } from '../../workflows/types.js';
 import { useSmsStack } from '../support/sms-stack.js';
 import { types } from './helpers.js';
 
@@ -36,6 +37,13 @@ describe('smsTask: text the number, get an AI answer', () => {
     ]);
     const ai = (await stack.events(`sms-${sent.sid}`)).find((e) => e.type === 'AiResponseGenerated');
     expect(ai?.data).toMatchObject({ model: 'gpt-4o' });
+    // SmsStatus=PROCESSING came with the start, so the workflow upserted only the final status.
+    const history = await stack.handle(sent.sid).fetchHistory();
+    const statusUpserts = (history.events ?? []).filter(
+      (e) => e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.SmsStatus,
+    );
+    expect(statusUpserts).toHaveLength(1);
+    expect((await stack.handle(sent.sid).describe()).typedSearchAttributes.get(SMS_STATUS)).toBe('COMPLETED');
     expect((ai?.data as { promptTokens: number } | undefined)?.promptTokens ?? 0).toBeGreaterThan(0);
   });
 });
