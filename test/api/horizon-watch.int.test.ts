@@ -171,7 +171,8 @@ describe('the PostgreSQL event store horizon, held back by an open transaction',
 
     await blocker.query('ROLLBACK');
     await blocker.end();
-    expect(await eventually(holdback, (h) => h.events === 0)).toEqual({ seconds: 0, events: 0 });
+    // Two gauges, two scrapes: wait until both say so, not one and then the other.
+    expect(await eventually(holdback, (h) => h.events === 0 && h.seconds === 0)).toEqual({ seconds: 0, events: 0 });
     await eventually(
       async () => logs.filter((l) => l.level === 30 && /horizon moves again/.test(l.msg)).length,
       (n) => n === 1,
