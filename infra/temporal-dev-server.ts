@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants, mkdirSync, openSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
@@ -110,8 +110,10 @@ export async function startTemporalDevServer(options: StartTemporalOptions = {})
     await Promise.race([
       waitForServer(address),
       exited.then((code) => {
+        // The log's last lines say why (a port taken, a bad flag), so nobody has to open the file.
+        const why = options.logFile ? lastLines(options.logFile, 5) : '';
         throw new Error(
-          `temporal server start-dev exited with code ${code}${options.logFile ? `; see ${options.logFile}` : ''}`,
+          `temporal server start-dev exited with code ${code}${options.logFile ? `; see ${options.logFile}` : ''}${why ? `:\n${why}` : ''}`,
         );
       }),
     ]);
@@ -185,5 +187,13 @@ async function startDownloadedServer(
   } catch (error) {
     options.logger?.debug({ err: error }, 'Temporal CLI download failed');
     throw new TemporalCliNotFound([...tried, 'the Temporal SDK download']);
+  }
+}
+
+function lastLines(file: string, count: number): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-count).join('\n');
+  } catch {
+    return '';
   }
 }

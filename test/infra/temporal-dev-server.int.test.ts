@@ -1,0 +1,24 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startTemporalDevServer } from '../../infra/temporal-dev-server.js';
+
+describe('the Temporal dev server launcher', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'temporal-launcher-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("when the server cannot start (its port taken), the error carries the log's last lines, not only its path", async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as net.AddressInfo).port;
+    try {
+      const logFile = path.join(dir, 'temporal.log');
+      const started = startTemporalDevServer({ port, headless: true, logFile });
+      await expect(started).rejects.toThrow(/exited with code \d+; see .*temporal\.log:\n.+/s);
+    } finally {
+      taken.close();
+    }
+  }, 60_000);
+});
