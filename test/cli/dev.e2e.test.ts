@@ -4,13 +4,13 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { chromium } from 'playwright-core';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { DEMO_LABEL } from '../../activities/demo-model.js';
 import { DASHBOARD_BUILD } from '../../api/plugins/dashboard.js';
 import { freePort, isPortOpen } from '../../infra/ports.js';
 import type { StackFile } from '../../infra/stack.js';
 import { UNENCRYPTED_WARNING } from '../../infra/temporal-data-converter.js';
-import { spawnCli } from '../support/processes.js';
+import { type Spawned, spawnCli } from '../support/processes.js';
 
 /**
  * The README's run command, end to end: embedded PostgreSQL and a Temporal dev server of its
@@ -19,6 +19,17 @@ import { spawnCli } from '../support/processes.js';
 describe('sms-agent dev', () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sms-agent-dev-'));
   chmodSync(dataDir, 0o755);
+  // A test that fails half way must not leave its dev running: the next start would refuse the
+  // shared data folder ("already running") and every later test would fail for that reason alone.
+  const started: Spawned[] = [];
+  afterEach(async () => {
+    for (const dev of started.splice(0)) {
+      if (dev.child.exitCode !== null || dev.child.signalCode !== null) continue;
+      dev.child.kill('SIGTERM');
+      const stopped = await Promise.race([dev.exit.then(() => true), sleep(30_000).then(() => false)]);
+      if (!stopped) dev.child.kill('SIGKILL');
+    }
+  }, 60_000);
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   async function startDev(env: Record<string, string | undefined> = {}) {
@@ -32,6 +43,7 @@ describe('sms-agent dev', () => {
       LOG_LEVEL: 'warn',
       ...env,
     });
+    started.push(dev);
     await dev.waitFor('sms-agent is running', 90_000);
     const stack = JSON.parse(readFileSync(path.join(dataDir, 'stack.json'), 'utf8')) as StackFile;
     return { dev, port, uiPort, stack };
