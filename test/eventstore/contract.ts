@@ -422,13 +422,18 @@ async function stress(store: EventStore, prefix: string): Promise<void> {
   };
   await Promise.all(Array.from({ length: WRITERS }, (_, w) => writer(w)));
 
-  // What was committed, in the store's order, read page by page.
-  const committed: RecordedEvent[] = [];
-  for (let cursor = from; ; ) {
-    const page = await store.readAll({ from: cursor, maxCount: 997, filter });
-    if (page.length === 0) break;
-    committed.push(...page);
-    cursor = page.at(-1)?.position;
+  // What was committed, in the store's order, read page by page; as in untilReadAllReaches, another
+  // test file's open transaction can hide the last appends for a moment, so read until all show.
+  let committed: RecordedEvent[] = [];
+  for (const deadline = Date.now() + 10_000; committed.length < appended.size && Date.now() < deadline; ) {
+    committed = [];
+    for (let cursor = from; ; ) {
+      const page = await store.readAll({ from: cursor, maxCount: 997, filter });
+      if (page.length === 0) break;
+      committed.push(...page);
+      cursor = page.at(-1)?.position;
+    }
+    if (committed.length < appended.size) await sleep(50);
   }
   expect(committed).toHaveLength(appended.size);
   expect(committed.every((e) => appended.has(e.id))).toBe(true);
