@@ -2,7 +2,7 @@ import { approxCharsFor, systemPrompt } from '../domain/classifier/prompts.js';
 import { AiBudgetExhausted, aiBudgetExhaustedStream } from '../domain/settings/events.js';
 import { CATEGORIES } from '../domain/sms-task/events.js';
 import { estimateCostUsd } from '../domain/sms-task/pricing.js';
-import { decideSpend, type GlobalBudget, type SpendDecision } from '../domain/user/spend.js';
+import { decideSpend, type SpendDecision } from '../domain/user/spend.js';
 import type { UserState } from '../domain/user/state.js';
 import { WrongExpectedVersionError } from '../eventstore/port.js';
 import { aiPrices, spendPolicy } from '../infra/config.js';
