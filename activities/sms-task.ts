@@ -594,6 +594,12 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
         step: 'abandoned',
         data: { step: params.step, lastError: errorText(params.lastError), retryWindow: params.retryWindow, round },
       });
+      // No answer will come: its spend reservation is released (a cost of 0; an answered task has its cost already).
+      const answered = findLast(
+        (await readStreamOrEmpty(store, smsStream(input.messageSid))).events,
+        'AiResponseGenerated',
+      );
+      if (!answered) await recordSpend(input, 0);
       logger.warn({ workflowId: workflowIdFor(input.messageSid), step: params.step }, 'task abandoned: no retry came');
     },
 

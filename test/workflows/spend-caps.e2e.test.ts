@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { appendEvents } from '../../activities/event-log.js';
 import { userStream } from '../../domain/events/envelope.js';
-import { type SmsStack, startSmsStack } from '../support/sms-stack.js';
+import { smsTask } from '../../workflows/sms-task.js';
+import { newSid, OUR_NUMBER, type SmsStack, startSmsStack } from '../support/sms-stack.js';
 import { dataOf, givenPremiumUser, nextPhone, repliesTo, textAndWait, types } from './helpers.js';
 
 /** Spend caps in money on real parts: Temporal, PostgreSQL, the fake OpenAI's known token counts. */
@@ -81,6 +82,34 @@ describe('smsTask spend caps', () => {
     offsetMs = retryAt - Date.now() + 1_000;
     expect((await textAndWait(stack, from, 'A new day?')).outcome).toBe('answered');
     expect(stack.openai.requests).toHaveLength(2);
+  });
+
+  it('given a task abandoned without an answer, then its reservation is released (no cost held)', async () => {
+    const from = nextPhone();
+    await givenPremiumUser(stack, from);
+    stack.openai.knobs.failAlways(401);
+    const sid = newSid();
+    // Started by hand with a short retry window (the inbox starter's runs wait 7 days)
+    const handle = await stack.client.workflow.start(smsTask, {
+      taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+      workflowId: `sms-${sid}`,
+      args: [
+        {
+          messageSid: sid,
+          from,
+          to: OUR_NUMBER,
+          body: 'What is the capital of Norway?',
+          numMedia: 0,
+          provider: 'twilio',
+          receivedAt: new Date().toISOString(),
+          retryWindow: '1 second',
+        },
+      ],
+    });
+    expect(await handle.result()).toEqual({ outcome: 'failed' });
+    const user = await stack.events(`user-${from}`);
+    expect(dataOf(user, 'SpendReserved').map((r) => r.messageSid)).toEqual([sid]);
+    expect(dataOf(user, 'SpendRecorded')).toEqual([{ messageSid: sid, costUsd: 0, at: expect.any(String) }]);
   });
 
   it('given one cent left, two texts at once give exactly one answer (decided at the expected revision)', async () => {
