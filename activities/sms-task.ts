@@ -16,6 +16,7 @@ import {
 } from '../domain/sms/keywords.js';
 import { fitToBudget, measure, normalizeReply } from '../domain/sms/segments.js';
 import { replyBlockedReason, type UnreplyableReason } from '../domain/sms/sender.js';
+import { spendCapText } from '../domain/sms/spend-text.js';
 import { afterAiFailure, modelForAttempt } from '../domain/sms-task/ai-attempts.js';
 import type {
   ReplyIntentRecorded,
@@ -30,7 +31,7 @@ import { decideKeywordReply } from '../domain/user/keyword-quota.js';
 import { decideUsage } from '../domain/user/quota.js';
 import type { UserState } from '../domain/user/state.js';
 import { type RecordedEvent, WrongExpectedVersionError } from '../eventstore/port.js';
-import { fallbackModelFor, quotaPolicy, replyDestinations } from '../infra/config.js';
+import { aiPrices, fallbackModelFor, quotaPolicy, replyDestinations } from '../infra/config.js';
 import { withheldOutcome } from '../workflows/outcomes.js';
 import type { SmsTaskInput, SmsTaskOutcome, SmsTaskStep } from '../workflows/types.js';
 import { workflowIdFor } from '../workflows/types.js';
@@ -40,6 +41,7 @@ import { aiRejected, retryAfter } from './errors.js';
 import { appendEvents, type Causation, type Draft, findLast, readStreamOrEmpty } from './event-log.js';
 import { findIntendedSend, simulatorProvider } from './sms-provider.js';
 import { recordSmsReceived } from './sms-received.js';
+import { createSpendCheck, maxCompletionTokens } from './spend-check.js';
 import { createUserStateReader } from './user-state-reader.js';
 
 export interface UserSnapshot {
@@ -71,6 +73,8 @@ export interface RateCheckResult {
   allowed: boolean;
   notify: boolean;
   text?: string;
+  /** Set when a spend cap, not the quota, held the SMS back. */
+  outcome?: 'spend_capped';
 }
 
 /** Each activity does one step and appends its events; every one is safe to retry. */
@@ -79,6 +83,8 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
   const now = deps.now ?? (() => new Date());
   const simulator = simulatorProvider();
   const policy = quotaPolicy(config);
+  const spendCheck = createSpendCheck(deps);
+  const prices = aiPrices(config);
   const cause = (input: SmsTaskInput, round: number): Causation => ({
     correlationId: workflowIdFor(input.messageSid),
     round,
@@ -146,6 +152,26 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
         if (!(error instanceof WrongExpectedVersionError) || attempt >= 20) throw error;
       }
     }
+  }
+
+  /**
+   * The answer's cost on the user stream, replacing its reservation (domain/user/spend.ts). Once
+   * per task whatever the round (the id is round 0's): a task has one AI answer.
+   */
+  async function recordSpend(input: SmsTaskInput, costUsd: number) {
+    const c = cause(input, 0);
+    await appendEvents(
+      store,
+      userStream(input.from),
+      [
+        {
+          type: 'SpendRecorded',
+          step: 'spend',
+          data: { messageSid: input.messageSid, costUsd, at: c.now.toISOString() },
+        },
+      ],
+      { ...c, causationId: workflowIdFor(input.messageSid) },
+    );
   }
 
   async function recordSent(
@@ -287,12 +313,16 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
       for (let attempt = 0; ; attempt++) {
         const { state, revision } = await readUser(input.from);
         const decision = decideUsage(state, { messageSid: input.messageSid, now: c.now, policy });
+        // Spend caps in money, decided at the same revision; appended with the unit or instead of it.
+        const spend =
+          decision.allowed && !decision.alreadyDecided ? await spendCheck.decide(state, input, c.now) : undefined;
+        const events = spend && !spend.allowed ? spend.events : [...decision.events, ...(spend?.events ?? [])];
         try {
-          if (!decision.alreadyDecided) {
+          if (!decision.alreadyDecided && !spend?.alreadyDecided) {
             await appendEvents(
               store,
               userStream(input.from),
-              decision.events.map((e) => ({ ...e, step: decision.allowed ? 'usage' : 'rate-limit-hit' })) as never,
+              events.map((e) => ({ ...e, step: USER_STEP[e.type] })) as never,
               { ...c, causationId: workflowIdFor(input.messageSid) },
               revision,
             );
@@ -300,6 +330,22 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
         } catch (error) {
           if (error instanceof WrongExpectedVersionError && attempt < 20) continue; // someone else wrote: decide again
           throw error;
+        }
+        if (spend && !spend.allowed) {
+          if (spend.scope === 'global' && !spend.alreadyDecided) await spendCheck.alertBudgetReached(c.now);
+          await onTask(input, round, {
+            type: 'SpendCapped',
+            step: 'spend-capped',
+            data: {
+              scope: spend.scope,
+              window: spend.window,
+              capUsd: spend.capUsd,
+              retryAt: spend.retryAt,
+              notified: spend.notify,
+            },
+          });
+          const text = spendCapText(spend.scope, spend.window, new Date(spend.retryAt), c.now);
+          return { allowed: false, notify: spend.notify, text, outcome: 'spend_capped' };
         }
         if (decision.allowed) return { allowed: true, notify: false };
         await appendEvents(
@@ -332,7 +378,10 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
       const { input, classification, round } = params;
       const stream = smsStream(input.messageSid);
       const earlier = findLast((await readStreamOrEmpty(store, stream)).events, 'AiResponseGenerated');
-      if (earlier) return { text: earlier.data.text, model: earlier.data.model };
+      if (earlier) {
+        await recordSpend(input, earlier.data.costUsd); // a no-op unless a crash came between the two appends
+        return { text: earlier.data.text, model: earlier.data.model };
+      }
 
       const { state } = await readUser(input.from);
       const budget = { maxSegments: config.REPLY_MAX_SEGMENTS, approxChars: approxCharsFor(config.REPLY_MAX_SEGMENTS) };
@@ -358,7 +407,7 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
           model,
           messages,
           // Generous: the prompt states the budget and fitToBudget enforces it; tokens only cap runaway answers.
-          maxTokens: Math.ceil(budget.approxChars / 2) + 200,
+          maxTokens: maxCompletionTokens(config.REPLY_MAX_SEGMENTS),
           signal: inActivity() ? Context.current().cancellationSignal : undefined,
         });
       } catch (error) {
@@ -376,6 +425,7 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
         clearInterval(beat);
       }
       const text = normalizeReply(completion.text);
+      const costUsd = estimateCostUsd(completion.model, completion.promptTokens, completion.completionTokens, prices);
       await appendEvents(
         store,
         stream,
@@ -389,13 +439,14 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
               text,
               promptTokens: completion.promptTokens,
               completionTokens: completion.completionTokens,
-              costUsd: estimateCostUsd(completion.model, completion.promptTokens, completion.completionTokens),
+              costUsd,
               latencyMs: Math.round(performance.now() - started),
             },
           },
         ],
         cause(input, round),
       );
+      await recordSpend(input, costUsd);
       return { text, model: completion.model };
     },
 
@@ -543,6 +594,12 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
         step: 'abandoned',
         data: { step: params.step, lastError: errorText(params.lastError), retryWindow: params.retryWindow, round },
       });
+      // No answer will come: its spend reservation is released (a cost of 0; an answered task has its cost already).
+      const answered = findLast(
+        (await readStreamOrEmpty(store, smsStream(input.messageSid))).events,
+        'AiResponseGenerated',
+      );
+      if (!answered) await recordSpend(input, 0);
       logger.warn({ workflowId: workflowIdFor(input.messageSid), step: params.step }, 'task abandoned: no retry came');
     },
 
@@ -613,10 +670,10 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
         const classification = await atStep('classify', () => steps.classifyMessage({ input, round }));
         const rate = await atStep('rate-check', () => steps.checkRateLimit({ input, round }));
         if (!rate.allowed) {
-          if (!(rate.notify && rate.text)) return end('rate_limited', classification);
+          if (!(rate.notify && rate.text)) return end(rate.outcome ?? 'rate_limited', classification);
           return {
             next: 'reply',
-            outcome: 'rate_limited',
+            outcome: rate.outcome ?? 'rate_limited',
             classification,
             reply: { kind: 'rate_limit', text: rate.text },
           };
@@ -655,6 +712,14 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
 
   return { ...singleSteps, ...combinedSteps(singleSteps) };
 }
+
+/** The step (event id part) of each event the rate check appends to the user stream. */
+const USER_STEP = {
+  UsageRecorded: 'usage',
+  RateLimitHit: 'rate-limit-hit',
+  SpendReserved: 'spend-reserve',
+  SpendCapHit: 'spend-cap-hit',
+} as const;
 
 interface CombinedSteps {
   beginTask(params: { input: SmsTaskInput; round: number }): Promise<TaskStart>;

@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { EventStore } from '../eventstore/port.js';
-import { type Config, quotaPolicy, temporalUiUrl } from '../infra/config.js';
+import { type Config, quotaPolicy, spendPolicy, temporalUiUrl } from '../infra/config.js';
 import type { Pool } from '../infra/db.js';
 import type { Logger } from '../infra/logger.js';
 import adminAuth, { adminAuthOptions } from './plugins/admin-auth.js';
@@ -33,8 +33,10 @@ import failures from './routes/failures.js';
 import health, { healthDetail, healthRoutesOptions } from './routes/health.js';
 import projectionActions from './routes/projection-actions.js';
 import projectionsStatus from './routes/projections.js';
+import settings from './routes/settings.js';
 import simulator from './routes/simulator.js';
 import smsWebhooks from './routes/sms-webhooks.js';
+import spend from './routes/spend.js';
 import stream from './routes/stream.js';
 import taskActions from './routes/task-actions.js';
 import tasks from './routes/tasks.js';
@@ -107,5 +109,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(projectionActions);
   await app.register(audit);
   await app.register(broadcasts, broadcastRoutesOptions(deps.config));
+  // Spend caps in money: the daily AI budget (admin sets it) and cost against the caps.
+  await app.register(settings, { config: deps.config });
+  await app.register(spend, { config: deps.config, policy: spendPolicy(deps.config) });
   return app as unknown as FastifyInstance;
 }

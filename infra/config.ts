@@ -4,7 +4,9 @@ import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseDotenv } from 'dotenv';
 import { destinationsOf, parseReplyDestinations, type ReplyDestinations } from '../domain/sms/sender.js';
+import { PRICES, parsePrices, type TokenPrice } from '../domain/sms-task/pricing.js';
 import type { QuotaPolicy } from '../domain/user/quota.js';
+import type { SpendPolicy } from '../domain/user/spend.js';
 import { AI_CALL, AI_CALL_MARGIN_MS, AI_CALL_TIMEOUT_MS } from '../workflows/policies.js';
 
 const Url = (description: string) => Type.String({ pattern: '^[a-z][a-z0-9+.-]*://\\S+$', description });
@@ -80,6 +82,29 @@ export const ConfigSchema = Type.Object({
     default: 3,
     description: 'paid AI calls per SMS and retry round, fallback included',
   }),
+
+  // Spend caps in money (domain/user/spend.ts): unset, no cap. Costs are estimates from AI_PRICES_JSON.
+  SPEND_CAP_FREE_DAY_USD: Type.Optional(
+    Type.Number({ minimum: 0, description: 'free tier: AI spend per person per UTC day' }),
+  ),
+  SPEND_CAP_FREE_MONTH_USD: Type.Optional(Type.Number({ minimum: 0, description: 'free tier: per UTC month' })),
+  SPEND_CAP_PREMIUM_DAY_USD: Type.Optional(Type.Number({ minimum: 0, description: 'premium tier: per UTC day' })),
+  SPEND_CAP_PREMIUM_MONTH_USD: Type.Optional(Type.Number({ minimum: 0, description: 'premium tier: per UTC month' })),
+  AI_DAILY_BUDGET_USD: Type.Optional(
+    Type.Number({ minimum: 0, description: 'AI spend of everyone per UTC day; an admin can change it from the API' }),
+  ),
+  AI_BUDGET_CACHE_SECONDS: Type.Number({
+    minimum: 0,
+    maximum: 300,
+    default: 5,
+    description: "how long a worker reuses today's global spend and the budget before reading them again",
+  }),
+  AI_PRICES_JSON: Type.Optional(
+    Type.String({
+      minLength: 2,
+      description: '{"model": {"input": usd, "output": usd}} per 1M tokens, over the defaults',
+    }),
+  ),
 
   // Encrypted Temporal payloads (infra/payload-codec.ts, infra/temporal-data-converter.ts).
   TEMPORAL_PAYLOAD_KEYS: Type.Optional(
@@ -184,6 +209,13 @@ function crossChecks(config: Config): { variable: string; message: string }[] {
       problems.push({ variable: 'CORS_ORIGINS', message: (error as Error).message });
     }
   }
+  if (config.AI_PRICES_JSON !== undefined) {
+    try {
+      parsePrices(config.AI_PRICES_JSON);
+    } catch (error) {
+      problems.push({ variable: 'AI_PRICES_JSON', message: (error as Error).message });
+    }
+  }
   if (config.SMS_ALLOWED_COUNTRIES !== undefined) {
     try {
       parseReplyDestinations(config.SMS_ALLOWED_COUNTRIES);
@@ -235,6 +267,16 @@ export const quotaPolicy = (config: Config): QuotaPolicy => ({
     perMonth: config.QUOTA_PREMIUM_PER_MONTH,
   },
 });
+
+/** The spend caps from the SPEND_CAP_* variables: the worker's check and the API's views share them. */
+export const spendPolicy = (config: Config): SpendPolicy => ({
+  free: { dayUsd: config.SPEND_CAP_FREE_DAY_USD, monthUsd: config.SPEND_CAP_FREE_MONTH_USD },
+  premium: { dayUsd: config.SPEND_CAP_PREMIUM_DAY_USD, monthUsd: config.SPEND_CAP_PREMIUM_MONTH_USD },
+});
+
+/** The price table: the built-in list prices, with AI_PRICES_JSON's entries over them. */
+export const aiPrices = (config: Config): Readonly<Record<string, TokenPrice>> =>
+  config.AI_PRICES_JSON === undefined ? PRICES : { ...PRICES, ...parsePrices(config.AI_PRICES_JSON) };
 
 /** The fallback model for a task's model, unless it is the same call again. */
 export const fallbackModelFor = (config: Config, model: string): string | undefined =>

@@ -30,7 +30,9 @@ export type SmsTaskOutcome =
   | 'opted_out'
   | 'nothing_to_continue'
   /** No reply can go to the sender; ReplyWithheld says why. */
-  | 'unreplyable';
+  | 'unreplyable'
+  /** A spend cap held the SMS back (domain/user/spend.ts). */
+  | 'spend_capped';
 
 export type SmsTaskStep = 'received' | 'keyword' | 'classify' | 'rate-check' | 'ai' | 'reply' | 'done';
 

@@ -9,19 +9,26 @@ import { createSmsProvider } from '../../activities/sms-provider.js';
 import { createEventStore } from '../../eventstore/index.js';
 import type { EventStore } from '../../eventstore/port.js';
 import type { Config } from '../../infra/config.js';
-import { eventStoreTimeouts } from '../../infra/db.js';
+import { createPool, eventStoreTimeouts, pgTimeouts } from '../../infra/db.js';
 import type { Logger } from '../../infra/logger.js';
 import { temporalDataConverter } from '../../infra/temporal-data-converter.js';
 import { installTemporalRuntime } from '../../infra/temporal-runtime.js';
+import type { Queryable } from '../../projections/shared/sql.js';
 import type { RoleContext, RunningRole } from './role.js';
 import { bundleWorkflows } from './workflow-bundle.js';
 
 /** Builds the real activity dependencies from configuration. */
-export function buildActivityDeps(config: Config, logger: Logger, store: EventStore): ActivityDeps {
+export function buildActivityDeps(
+  config: Config,
+  logger: Logger,
+  store: EventStore,
+  databaseUrl = config.DATABASE_URL,
+): ActivityDeps {
   return {
     config,
     logger,
     store,
+    readModels: databaseUrl === undefined ? undefined : lazyPool(databaseUrl, config),
     sms: createSmsProvider(config),
     ai: createAiClient(config),
     alerts: throttleAlerts(createAlertSender(config, logger), { logger }),
@@ -79,7 +86,7 @@ export async function startWorker(ctx: RoleContext, bundle?: WorkflowBundleOptio
     connection,
     namespace: ctx.config.TEMPORAL_NAMESPACE,
     taskQueue: ctx.config.TEMPORAL_TASK_QUEUE,
-    deps: buildActivityDeps(ctx.config, logger, store),
+    deps: buildActivityDeps(ctx.config, logger, store, ctx.databaseUrl),
     workflowBundle: bundle ?? (await bundleWorkflows()),
     maxConcurrentActivities: ctx.config.WORKER_MAX_CONCURRENT_ACTIVITIES,
     dataConverter,
@@ -101,4 +108,18 @@ export async function startWorker(ctx: RoleContext, bundle?: WorkflowBundleOptio
       await store.close();
     },
   };
+}
+
+/**
+ * The read models' pool, opened on first use: only a daily AI budget makes the worker read them
+ * (activities/global-budget.ts), so a worker without one holds no extra connection.
+ */
+function lazyPool(url: string, config: Config): Queryable {
+  let pool: ReturnType<typeof createPool> | undefined;
+  return {
+    query: (text, values) => {
+      pool ??= createPool(url, { max: 2, applicationName: 'sms-agent-worker', timeouts: pgTimeouts(config) });
+      return pool.query(text, values);
+    },
+  } as Queryable;
 }

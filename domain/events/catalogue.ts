@@ -4,6 +4,7 @@ import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
 import { type AuditEvent, auditEvents } from '../admin/audit-events.js';
 import { type AdminEvent, adminEvents } from '../admin/events.js';
 import { type BroadcastEvent, broadcastEvents } from '../broadcast/events.js';
+import { type SettingsEvent, settingsEvents } from '../settings/events.js';
 import { codePointsAtMost, MAX_BODY_CODE_POINTS } from '../sms/inbound-body.js';
 import { type SmsTaskEvent, smsTaskEvents } from '../sms-task/events.js';
 import { type UserEvent, userEvents } from '../user/events.js';
@@ -18,7 +19,7 @@ if (!FormatRegistry.Has('date-time')) {
 }
 
 /** Every domain event of the service. */
-export type DomainEvent = SmsTaskEvent | UserEvent | BroadcastEvent | AuditEvent | AdminEvent;
+export type DomainEvent = SmsTaskEvent | UserEvent | BroadcastEvent | AuditEvent | AdminEvent | SettingsEvent;
 export type DomainEventType = DomainEvent['type'];
 export type EventOfType<T extends DomainEventType> = Extract<DomainEvent, { type: T }>;
 
@@ -28,6 +29,7 @@ const definitions: EventDefinition[] = [
   ...broadcastEvents,
   ...auditEvents,
   ...adminEvents,
+  ...settingsEvents,
 ];
 const byType = new Map<string, { definition: EventDefinition; check: TypeCheck<TSchema> }>(
   definitions.map((d) => [d.type, { definition: d, check: TypeCompiler.Compile(d.data) }]),

@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { defineEvent, type EventOf } from '../events/envelope.js';
+import { SpendCapped } from './spend-events.js';
 
 /** Events on stream `sms-<MessageSid>`: one inbound SMS and everything the service did about it. */
 
@@ -55,6 +56,8 @@ export const TaskOutcome = Type.Union([
   Type.Literal('nothing_to_continue'),
   /** No reply could go to the sender (a short code, a country replies may not go to, ...): see ReplyWithheld. */
   Type.Literal('unreplyable'),
+  /** A spend cap (the sender's, or everyone's daily AI budget) held the SMS back: see SpendCapped. */
+  Type.Literal('spend_capped'),
 ]);
 export type TaskOutcome = Static<typeof TaskOutcome>;
 
@@ -218,6 +221,7 @@ export const smsTaskEvents = [
   TaskFailed,
   TaskRetryRequested,
   TaskAbandoned,
+  SpendCapped,
 ] as const;
 
 export type SmsReceived = EventOf<typeof SmsReceived>;
@@ -233,6 +237,7 @@ export type TaskCompleted = EventOf<typeof TaskCompleted>;
 export type TaskFailed = EventOf<typeof TaskFailed>;
 export type TaskRetryRequested = EventOf<typeof TaskRetryRequested>;
 export type TaskAbandoned = EventOf<typeof TaskAbandoned>;
+export type { SpendCapped };
 
 export type SmsTaskEvent =
   | SmsReceived
@@ -247,4 +252,5 @@ export type SmsTaskEvent =
   | TaskCompleted
   | TaskFailed
   | TaskRetryRequested
-  | TaskAbandoned;
+  | TaskAbandoned
+  | SpendCapped;

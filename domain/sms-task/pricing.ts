@@ -52,3 +52,29 @@ export function estimateCostUsd(
   const usd = (promptTokens * price.input + completionTokens * price.output) / 1_000_000;
   return Math.round(usd * 1_000_000) / 1_000_000;
 }
+
+/**
+ * Reads a price table such as AI_PRICES_JSON: `{"gpt-4o": {"input": 2.5, "output": 10}}`, USD per
+ * 1M tokens. Throws a message naming the bad entry; names are lower-cased as priceOf looks them up.
+ */
+export function parsePrices(json: string): Record<string, TokenPrice> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    throw new Error('is not JSON (expected {"model": {"input": usd, "output": usd}, ...} per 1M tokens)');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new Error('must be a JSON object of model names to {"input": usd, "output": usd}');
+  }
+  const prices: Record<string, TokenPrice> = {};
+  for (const [model, price] of Object.entries(parsed)) {
+    const { input, output } = (price ?? {}) as Partial<TokenPrice>;
+    const valid = (n: unknown) => typeof n === 'number' && Number.isFinite(n) && n >= 0;
+    if (model.trim() === '' || !valid(input) || !valid(output)) {
+      throw new Error(`entry ${JSON.stringify(model)} must be {"input": usd, "output": usd}, numbers of 0 or more`);
+    }
+    prices[model.toLowerCase()] = { input: input as number, output: output as number };
+  }
+  return prices;
+}

@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { defineEvent, type EventOf } from '../events/envelope.js';
+import { type SpendEvent, spendEvents } from './spend-events.js';
 
 /** Events on stream `user-<E.164>`: one person, their tier, usage and consent. */
 
@@ -80,6 +81,7 @@ export const userEvents = [
   ReplyProgressRecorded,
   TierChanged,
   UserProfileUpdated,
+  ...spendEvents,
 ] as const;
 
 export type UserRegistered = EventOf<typeof UserRegistered>;
@@ -105,4 +107,5 @@ export type UserEvent =
   | ConversationTurnRecorded
   | ReplyProgressRecorded
   | TierChanged
-  | UserProfileUpdated;
+  | UserProfileUpdated
+  | SpendEvent;

@@ -1,4 +1,5 @@
 import type { RateLimitHit, RateWindow, Tier, UserEvent } from './events.js';
+import { copySpendState, evolveSpend, initialSpendState, type SpendState } from './spend.js';
 
 export interface UsageEntry {
   messageSid: string;
@@ -36,6 +37,8 @@ export interface UserState {
   profile: { email?: string; fullName?: string; preferences?: Record<string, unknown> };
   /** The latest answer that was cut short: MORE sends the next part from `sentUpTo`. */
   pendingMore?: { messageSid: string; sentUpTo: number };
+  /** AI spend per calendar window and the reservations still open (domain/user/spend.ts). */
+  spend: SpendState;
 }
 
 export const MAX_TURNS_KEPT = 10;
@@ -51,6 +54,7 @@ export const initialUserState: UserState = {
   lastRateLimitNotice: {},
   conversation: [],
   profile: {},
+  spend: initialSpendState(),
 };
 
 /** Start of the UTC calendar month holding `iso`. */
@@ -133,6 +137,10 @@ function step(state: UserState, event: UserEvent, own: boolean): UserState {
       return { ...state, tier: event.data.tier };
     case 'UserProfileUpdated':
       return { ...state, profile: { ...state.profile, ...withoutUndefined(event.data) } };
+    case 'SpendReserved':
+    case 'SpendRecorded':
+    case 'SpendCapHit':
+      return { ...state, spend: evolveSpend(own ? state.spend : copySpendState(state.spend), event) };
     default:
       // Compile-time exhaustiveness; at run time an event type this code does not know changes nothing.
       event satisfies never;
@@ -152,7 +160,7 @@ export function userStateFrom(events: Iterable<UserEvent>): UserState {
  */
 export function foldUserState(state: UserState, events: Iterable<UserEvent>): UserState {
   // The copy is the fold's own; a month change filters into a fresh array, which it owns too.
-  let next: UserState = { ...state, usage: [...state.usage] };
+  let next: UserState = { ...state, usage: [...state.usage], spend: copySpendState(state.spend) };
   for (const event of events) next = step(next, event, true);
   return next;
 }

@@ -19,6 +19,7 @@ export const AUDIT_EVENTS = [
   'ApiTokenRevoked',
   'BroadcastStarted',
   'BroadcastCancelled',
+  'AiBudgetChanged',
 ] as const;
 type AuditProjectionEvent = ProjectionEvent<(typeof AUDIT_EVENTS)[number]>;
 
@@ -54,7 +55,8 @@ export const auditReadModel = defineReadModel<(typeof AUDIT_EVENTS)[number]>({
         case 'ApiTokenCreated':
         case 'ApiTokenRevoked':
         case 'BroadcastStarted':
-        case 'BroadcastCancelled': {
+        case 'BroadcastCancelled':
+        case 'AiBudgetChanged': {
           const row = rowOf(event);
           if (row) rows.push(row);
           break;

@@ -185,7 +185,7 @@ function recompute(tx: ProjectionTx, groups: Set<string>): void {
   );
   tx.defer(
     `INSERT INTO daily_stats (day, category, tier, received, completed, answered, failed, rate_limited, in_progress,
-       success_rate, p50_processing_ms, p95_processing_ms, avg_processing_ms, tokens, cost_usd, abandoned)
+       success_rate, p50_processing_ms, p95_processing_ms, avg_processing_ms, tokens, cost_usd, abandoned, spend_capped)
      SELECT g.day, g.category, g.tier,
        count(*),
        count(*) FILTER (WHERE f.status = 'completed'),
@@ -200,7 +200,8 @@ function recompute(tx: ProjectionTx, groups: Set<string>): void {
        round(avg(f.processing_ms), 1),
        sum(f.tokens),
        round(sum(f.cost_usd::numeric), 6),
-       count(*) FILTER (WHERE f.status = 'abandoned')
+       count(*) FILTER (WHERE f.status = 'abandoned'),
+       count(*) FILTER (WHERE f.outcome = 'spend_capped')
      FROM daily_stats_tasks f
      JOIN ${affected} ON f.day = g.day AND ${categorySql('f')} = g.category AND ${tierSql('f')} = g.tier
      GROUP BY g.day, g.category, g.tier`,

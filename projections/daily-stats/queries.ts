@@ -18,6 +18,8 @@ export const DailyStatsView = Type.Object({
   inProgress: I,
   /** Failed tasks whose retry window ended with no retry (TaskAbandoned). */
   abandoned: I,
+  /** Tasks a spend cap held back (outcome spend_capped): no AI call. */
+  spendCapped: I,
   successRate: Nullable(N),
   p50ProcessingMs: Nullable(N),
   p95ProcessingMs: Nullable(N),
@@ -137,7 +139,7 @@ export function dailyStatsQueries(db: Queryable, schema: string) {
       return selectRows<DailyStatsView>(
         db,
         `SELECT day, category, tier, received, completed, answered, failed, rate_limited, in_progress, abandoned,
-           success_rate, p50_processing_ms, p95_processing_ms, avg_processing_ms, tokens, cost_usd
+           spend_capped, success_rate, p50_processing_ms, p95_processing_ms, avg_processing_ms, tokens, cost_usd
          FROM ${dailyStats}
          WHERE ($1::date IS NULL OR day >= $1) AND ($2::date IS NULL OR day <= $2)
            AND ($3::text IS NULL OR category = $3) AND ($4::text IS NULL OR tier = $4)

@@ -17,6 +17,7 @@ export const TASK_EVENTS = [
   'TaskFailed',
   'TaskRetryRequested',
   'TaskAbandoned',
+  'SpendCapped',
 ] as const;
 type TaskProjectionEvent = ProjectionEvent<(typeof TASK_EVENTS)[number]>;
 
@@ -138,6 +139,18 @@ export function evolveTask(task: Row, event: TaskProjectionEvent): void {
       task.rate_limit_window = event.data.window;
       task.rate_limit_retry_at = iso(event.data.retryAt);
       metadata.rateLimit = { limit: event.data.limit, notified: event.data.notified };
+      advance(task, 'rate_limited');
+      break;
+    case 'SpendCapped':
+      // Held back like a rate limit (status), told apart by the outcome 'spend_capped' and this entry.
+      task.rate_limit_window = event.data.window;
+      task.rate_limit_retry_at = iso(event.data.retryAt);
+      metadata.spendCap = {
+        scope: event.data.scope,
+        window: event.data.window,
+        capUsd: event.data.capUsd,
+        notified: event.data.notified,
+      };
       advance(task, 'rate_limited');
       break;
     case 'AiResponseGenerated':

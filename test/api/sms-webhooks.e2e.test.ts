@@ -205,6 +205,9 @@ describe('Twilio webhooks: signed, validated, idempotent', () => {
       expect(types(await stack.events(`user-${from}`))).toEqual([
         'UserRegistered',
         'UsageRecorded',
+        // The most the answer could cost, held until the call; then what it cost (domain/user/spend.ts).
+        'SpendReserved',
+        'SpendRecorded',
         'ConversationTurnRecorded',
         'ReplyProgressRecorded',
       ]);

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, corsOrigins, fallbackModelFor, loadConfig } from '../../infra/config.js';
+import { aiPrices, ConfigError, corsOrigins, fallbackModelFor, loadConfig, spendPolicy } from '../../infra/config.js';
 
 const emptyDir = () => mkdtempSync(path.join(os.tmpdir(), 'cfg-'));
 const load = (env: Record<string, string>, cwd = emptyDir()) => loadConfig(env, cwd);
@@ -118,5 +118,58 @@ describe('edge security in the configuration', () => {
     expect(load({}).PUBLIC_RATE_LIMIT_PER_MINUTE).toBe(600);
     expect(load({ PUBLIC_RATE_LIMIT_PER_MINUTE: '5' }).PUBLIC_RATE_LIMIT_PER_MINUTE).toBe(5);
     expect(problemsOf({ PUBLIC_RATE_LIMIT_PER_MINUTE: '0' })[0]?.variable).toBe('PUBLIC_RATE_LIMIT_PER_MINUTE');
+  });
+});
+
+describe('spend caps and prices', () => {
+  it('given no spend variables, there is no cap and no budget, and the built-in prices', () => {
+    const config = load({});
+    expect(spendPolicy(config)).toEqual({
+      free: { dayUsd: undefined, monthUsd: undefined },
+      premium: { dayUsd: undefined, monthUsd: undefined },
+    });
+    expect(config.AI_DAILY_BUDGET_USD).toBeUndefined();
+    expect(aiPrices(config)['gpt-4o-mini']).toEqual({ input: 0.15, output: 0.6 });
+  });
+
+  it('reads the caps per tier and window in USD', () => {
+    const config = load({
+      SPEND_CAP_FREE_DAY_USD: '0.05',
+      SPEND_CAP_PREMIUM_MONTH_USD: '20',
+      AI_DAILY_BUDGET_USD: '50',
+    });
+    expect(spendPolicy(config)).toEqual({
+      free: { dayUsd: 0.05, monthUsd: undefined },
+      premium: { dayUsd: undefined, monthUsd: 20 },
+    });
+    expect(config.AI_DAILY_BUDGET_USD).toBe(50);
+  });
+
+  it('given a cap that is not a number of 0 or more, start-up names the variable', () => {
+    expect(problemsOf({ SPEND_CAP_FREE_MONTH_USD: 'ten' }).map((p) => p.variable)).toEqual([
+      'SPEND_CAP_FREE_MONTH_USD',
+    ]);
+    expect(problemsOf({ SPEND_CAP_PREMIUM_DAY_USD: '-1' }).map((p) => p.variable)).toEqual([
+      'SPEND_CAP_PREMIUM_DAY_USD',
+    ]);
+    expect(problemsOf({ AI_DAILY_BUDGET_USD: '$5' }).map((p) => p.variable)).toEqual(['AI_DAILY_BUDGET_USD']);
+  });
+
+  it('given AI_PRICES_JSON, its entries replace or add to the built-in list prices', () => {
+    const prices = aiPrices(
+      load({ AI_PRICES_JSON: '{"GPT-4o-mini": {"input": 1, "output": 2}, "llama3": {"input": 0, "output": 0}}' }),
+    );
+    expect(prices['gpt-4o-mini']).toEqual({ input: 1, output: 2 });
+    expect(prices.llama3).toEqual({ input: 0, output: 0 });
+    expect(prices['gpt-4o']).toEqual({ input: 2.5, output: 10 });
+  });
+
+  it('given AI_PRICES_JSON that is not JSON or has a bad entry, start-up names the variable', () => {
+    expect(problemsOf({ AI_PRICES_JSON: '{gpt' })).toEqual([
+      { variable: 'AI_PRICES_JSON', message: expect.stringMatching(/not JSON/) },
+    ]);
+    expect(problemsOf({ AI_PRICES_JSON: '{"gpt-4o": {"input": -1, "output": 2}}' })).toEqual([
+      { variable: 'AI_PRICES_JSON', message: expect.stringMatching(/"gpt-4o"/) },
+    ]);
   });
 });

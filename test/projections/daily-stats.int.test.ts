@@ -98,6 +98,7 @@ describe('daily_stats read model', () => {
         rateLimited: 0,
         inProgress: 0,
         abandoned: 0,
+        spendCapped: 0,
         successRate: 0.8,
         p50ProcessingMs: 2500,
         p95ProcessingMs: 3850,

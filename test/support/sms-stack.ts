@@ -72,6 +72,8 @@ export interface SmsStackOptions {
    */
   apiTemporalAddress?: string;
   inbox?: AppDeps['inbox'];
+  /** The worker's clock (quota and spend windows), so a test can move to the next window without waiting. */
+  now?: () => Date;
 }
 
 export async function startSmsStack(
@@ -151,7 +153,7 @@ export async function startSmsStack(
         connection: nativeConnection,
         namespace: config.TEMPORAL_NAMESPACE,
         taskQueue,
-        deps: buildActivityDeps(config, logger, store),
+        deps: { ...buildActivityDeps(config, logger, store), ...(options.now && { now: options.now }) },
         workflowBundle: { codePath: inject('workflowBundlePath') },
         maxConcurrentActivities: 200,
         dataConverter,

@@ -32,6 +32,9 @@ describe('smsTask: text the number, get an AI answer', () => {
     expect(types(await stack.events(`user-${from}`))).toEqual([
       'UserRegistered',
       'UsageRecorded',
+      // The most the answer could cost, held until the call; then what it cost (domain/user/spend.ts).
+      'SpendReserved',
+      'SpendRecorded',
       'ConversationTurnRecorded',
       'ReplyProgressRecorded',
     ]);

@@ -1,5 +1,6 @@
 import { readCharts, readSummary } from '$lib/overview/analytics';
 import { groupFromQuery, rangeFromQuery } from '$lib/overview/range';
+import { readSpendOverview } from '$lib/spend/read';
 import type { PageLoad } from './$types';
 
 export const load: PageLoad = ({ url, depends }) => {
@@ -8,5 +9,11 @@ export const load: PageLoad = ({ url, depends }) => {
   const range = rangeFromQuery(url.searchParams, now);
   const groupBy = groupFromQuery(url.searchParams);
   // Not awaited: the page shows its loading and error states around each promise.
-  return { range, groupBy, summary: readSummary(range), charts: readCharts(range, groupBy, now) };
+  return {
+    range,
+    groupBy,
+    summary: readSummary(range),
+    charts: readCharts(range, groupBy, now),
+    spend: readSpendOverview(),
+  };
 };

@@ -82,6 +82,9 @@ function legacyEvolve(state: UserState, event: UserEvent): UserState {
           ...Object.fromEntries(Object.entries(event.data).filter(([, v]) => v !== undefined)),
         },
       };
+    default:
+      // Spend events came after issue #18: the oracle folds none (its generated streams hold none).
+      return state;
   }
 }
 
