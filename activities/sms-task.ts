@@ -14,6 +14,7 @@ import {
   START_CONFIRMATION,
   STOP_CONFIRMATION,
 } from '../domain/sms/keywords.js';
+import { planMedia } from '../domain/sms/media.js';
 import { fitToBudget, measure, normalizeReply } from '../domain/sms/segments.js';
 import { replyBlockedReason, type UnreplyableReason } from '../domain/sms/sender.js';
 import { afterAiFailure, modelForAttempt } from '../domain/sms-task/ai-attempts.js';
@@ -38,6 +39,7 @@ import { AiCallError } from './ai-client.js';
 import type { ActivityDeps } from './deps.js';
 import { aiRejected, retryAfter } from './errors.js';
 import { appendEvents, type Causation, type Draft, findLast, readStreamOrEmpty } from './event-log.js';
+import { createMediaStep } from './media.js';
 import { findIntendedSend, simulatorProvider } from './sms-provider.js';
 import { recordSmsReceived } from './sms-received.js';
 import { createUserStateReader } from './user-state-reader.js';
@@ -93,6 +95,7 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
 
   /** The person's state at the stream's current revision, folding only what came since this worker last read it. */
   const readUser = createUserStateReader(store);
+  const mediaForVision = createMediaStep(deps);
 
   const destinations = replyDestinations(config);
   const keywordLimits = { perHour: config.KEYWORD_REPLIES_PER_HOUR, perDay: config.KEYWORD_REPLIES_PER_DAY };
@@ -331,24 +334,32 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
     async generateAnswer(params: { input: SmsTaskInput; classification: Classification; round: number }) {
       const { input, classification, round } = params;
       const stream = smsStream(input.messageSid);
-      const earlier = findLast((await readStreamOrEmpty(store, stream)).events, 'AiResponseGenerated');
+      const taskEvents = (await readStreamOrEmpty(store, stream)).events;
+      const earlier = findLast(taskEvents, 'AiResponseGenerated');
       if (earlier) return { text: earlier.data.text, model: earlier.data.model };
 
+      const attempt = inActivity() ? activityInfo().attempt : 1;
+      const maxCalls = config.AI_MAX_CALLS_PER_SMS;
+      // An MMS with images: fetched here, so the bytes never leave this call (activities/media.ts).
+      const vision = await mediaForVision(input, taskEvents, {
+        lastAttempt: attempt >= maxCalls,
+        signal: inActivity() ? Context.current().cancellationSignal : undefined,
+        now: now(),
+      });
       const { state } = await readUser(input.from);
       const budget = { maxSegments: config.REPLY_MAX_SEGMENTS, approxChars: approxCharsFor(config.REPLY_MAX_SEGMENTS) };
       const messages = [
         { role: 'system' as const, content: systemPrompt(classification.category, budget) },
         ...conversationHistory(state, config.CONVERSATION_TURNS),
-        { role: 'user' as const, content: input.body },
+        { role: 'user' as const, content: vision?.content ?? input.body },
       ];
-      const attempt = inActivity() ? activityInfo().attempt : 1;
-      const maxCalls = config.AI_MAX_CALLS_PER_SMS;
       // A worker that died during the last allowed call leaves an attempt past the budget.
       if (attempt > maxCalls) {
         throw aiGaveUp(`no AI call left: ${maxCalls} per SMS and round were made (AI_MAX_CALLS_PER_SMS)`);
       }
-      const fallback = fallbackModelFor(config, classification.model);
-      const { model, fallbackUsed } = modelForAttempt(attempt, classification.model, fallback);
+      // Images go to the vision model on every attempt: the fallback model may not see images.
+      const fallback = vision ? undefined : fallbackModelFor(config, classification.model);
+      const { model, fallbackUsed } = modelForAttempt(attempt, vision?.model ?? classification.model, fallback);
       const started = performance.now();
       // Long calls heartbeat, so a dead worker is noticed in seconds, not at the call's timeout.
       const beat = setInterval(() => heartbeat(), 5_000);
@@ -619,6 +630,16 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
             outcome: 'rate_limited',
             classification,
             reply: { kind: 'rate_limit', text: rate.text },
+          };
+        }
+        // Media the AI cannot see (or no vision model): say what is supported, no AI call.
+        const media = planMedia(input.media, config.OPENAI_MODEL_VISION);
+        if (media.kind === 'unsupported') {
+          return {
+            next: 'reply',
+            outcome: 'media_unsupported',
+            classification,
+            reply: { kind: 'media_unsupported', text: media.text },
           };
         }
         return { next: 'ai', classification };

@@ -48,6 +48,13 @@ export const ConfigSchema = Type.Object({
   OPENAI_FALLBACK_MODEL: Type.Optional(Type.String({ minLength: 1 })),
   OPENAI_TIMEOUT_MS: PositiveInt(60_000, 'per-call timeout of the AI request'),
 
+  // Pictures in (MMS): domain/sms/media.ts, activities/media.ts.
+  OPENAI_MODEL_VISION: Type.Optional(
+    Type.String({ minLength: 1, description: 'vision-capable model for MMS images; unset: MMS get a polite SMS' }),
+  ),
+  MMS_MAX_BYTES: PositiveInt(5 * 1024 * 1024, 'largest MMS image fetched from Twilio for the AI'),
+  MMS_FETCH_TIMEOUT_MS: PositiveInt(15_000, 'timeout of one MMS media download from Twilio'),
+
   REPLY_MAX_SEGMENTS: PositiveInt(3, 'reply budget in SMS segments'),
   CONVERSATION_TURNS: Type.Integer({ minimum: 0, default: 6 }),
 

@@ -31,6 +31,8 @@ export const ReplyKind = Type.Union([
   Type.Literal('keyword'),
   Type.Literal('rate_limit'),
   Type.Literal('error'),
+  /** The polite SMS for media the AI cannot see (domain/sms/media.ts). */
+  Type.Literal('media_unsupported'),
 ]);
 export type ReplyKind = Static<typeof ReplyKind>;
 export const DELIVERY_STATUSES = [
@@ -55,6 +57,8 @@ export const TaskOutcome = Type.Union([
   Type.Literal('nothing_to_continue'),
   /** No reply could go to the sender (a short code, a country replies may not go to, ...): see ReplyWithheld. */
   Type.Literal('unreplyable'),
+  /** An MMS whose media the AI cannot see (not an image, or no vision model): a polite SMS, no AI call. */
+  Type.Literal('media_unsupported'),
 ]);
 export type TaskOutcome = Static<typeof TaskOutcome>;
 
@@ -79,6 +83,16 @@ export const SmsReceived = defineEvent(
     /** Code points the sender sent, when more than the cap were cut off. */
     bodyTruncatedFrom: Type.Optional(Type.Integer({ minimum: 0 })),
     numMedia: Type.Integer({ minimum: 0 }),
+    /** MediaUrlN and MediaContentTypeN (N < NumMedia, at most 10); absent on SMS and on events from before MMS. */
+    media: Type.Optional(
+      Type.Array(
+        Type.Object({
+          url: Type.Optional(Type.String({ maxLength: 2048 })),
+          contentType: Type.String({ minLength: 1, maxLength: 130 }),
+        }),
+        { maxItems: 10 },
+      ),
+    ),
     provider: Type.Union([Type.Literal('twilio'), Type.Literal('simulator')]),
     receivedAt: Type.String({ format: 'date-time' }),
   }),
@@ -113,6 +127,24 @@ export const AiResponseGenerated = defineEvent(
     completionTokens: Type.Integer({ minimum: 0 }),
     costUsd: Type.Number({ minimum: 0 }),
     latencyMs: Type.Integer({ minimum: 0 }),
+  }),
+);
+/**
+ * The images of an MMS as fetched for the AI, once per task: what was seen, never the bytes
+ * (Twilio keeps the media). `index` is N of MediaUrlN.
+ */
+export const MediaFetched = defineEvent(
+  'MediaFetched',
+  Type.Object({
+    media: Type.Array(
+      Type.Object({
+        index: Type.Integer({ minimum: 0 }),
+        contentType: Type.String({ minLength: 1 }),
+        sizeBytes: Type.Integer({ minimum: 0 }),
+        sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+      }),
+      { minItems: 1, maxItems: 10 },
+    ),
   }),
 );
 export const ReplySent = defineEvent(
@@ -218,6 +250,7 @@ export const smsTaskEvents = [
   TaskFailed,
   TaskRetryRequested,
   TaskAbandoned,
+  MediaFetched,
 ] as const;
 
 export type SmsReceived = EventOf<typeof SmsReceived>;
@@ -233,6 +266,7 @@ export type TaskCompleted = EventOf<typeof TaskCompleted>;
 export type TaskFailed = EventOf<typeof TaskFailed>;
 export type TaskRetryRequested = EventOf<typeof TaskRetryRequested>;
 export type TaskAbandoned = EventOf<typeof TaskAbandoned>;
+export type MediaFetched = EventOf<typeof MediaFetched>;
 
 export type SmsTaskEvent =
   | SmsReceived
@@ -247,4 +281,5 @@ export type SmsTaskEvent =
   | TaskCompleted
   | TaskFailed
   | TaskRetryRequested
-  | TaskAbandoned;
+  | TaskAbandoned
+  | MediaFetched;
