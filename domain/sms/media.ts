@@ -139,3 +139,16 @@ export interface MediaSummary {
   sizeBytes?: number;
   sha256?: string;
 }
+
+/** One line per media item of a task, from SmsReceived's media and MediaFetched (what was seen). */
+export function summarizeMedia(
+  received: readonly InboundMedia[] | undefined,
+  fetched: readonly { index: number; contentType: string; sizeBytes: number; sha256: string }[] | undefined,
+): MediaSummary[] {
+  return (received ?? []).map((m, index) => {
+    const seen = fetched?.find((f) => f.index === index);
+    return seen
+      ? { index, contentType: seen.contentType, sizeBytes: seen.sizeBytes, sha256: seen.sha256 }
+      : { index, contentType: m.contentType };
+  });
+}
