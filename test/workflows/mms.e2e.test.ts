@@ -27,7 +27,7 @@ async function sendMms(stack: SmsStack, from: string, body: string, items: { url
 }
 
 describe('MMS with a vision model configured', () => {
-  const stack = useSmsStack({ OPENAI_MODEL_VISION: VISION_MODEL });
+  const stack = useSmsStack({ OPENAI_MODEL_VISION: VISION_MODEL, MMS_MAX_BYTES: '50000' });
 
   it('given an image and a question, when it arrives, then the vision model sees both and MediaFetched records size and SHA-256', async () => {
     const from = nextPhone();
@@ -126,6 +126,44 @@ describe('MMS with a vision model configured', () => {
       'ReplySent',
       'TaskCompleted',
     ]);
+  });
+
+  it('given an image over MMS_MAX_BYTES, then TaskFailed at step media after one attempt (no retry helps), no AI call', async () => {
+    const from = nextPhone();
+    const image = stack.twilio.addMedia({ contentType: 'image/jpeg', bytes: randomBytes(50_001) });
+    const sent = await sendMms(stack, from, 'Big one', [image]);
+    await untilStep(stack, sent.sid, 'needs_attention');
+    const [failed] = dataOf(await stack.events(`sms-${sent.sid}`), 'TaskFailed');
+    expect(failed).toMatchObject({ step: 'media', errorType: 'MediaRejected', attempts: 1 });
+    expect(failed?.errorMessage).toMatch(/MMS_MAX_BYTES/);
+    expect(stack.openai.requests).toHaveLength(0);
+    await stack.handle(sent.sid).terminate('test done');
+  });
+
+  it('given odd webhook fields (12 media, a missing URL, a plain-http URL, an odd type), then the first 10 are recorded and the task answers politely', async () => {
+    const from = nextPhone();
+    const params: Record<string, string> = { NumMedia: '12' };
+    for (let i = 0; i < 12; i++) {
+      params[`MediaUrl${i}`] = `https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME${i}`;
+      params[`MediaContentType${i}`] = 'video/mp4';
+    }
+    delete params.MediaUrl1;
+    params.MediaUrl2 = 'http://media.example/ME2';
+    params.MediaContentType3 = 'not a type';
+    const sent = await stack.sendSms({ from, body: '', sid: `MM${randomBytes(16).toString('hex')}`, params });
+    expect(sent.status).toBe(200);
+    expect(await stack.handle(sent.sid).result()).toEqual({ outcome: 'media_unsupported' });
+
+    const [received] = dataOf(await stack.events(`sms-${sent.sid}`), 'SmsReceived');
+    expect(received?.numMedia).toBe(12);
+    expect(received?.media).toHaveLength(10);
+    expect(received?.media?.slice(0, 4)).toEqual([
+      { url: params.MediaUrl0, contentType: 'video/mp4' },
+      { contentType: 'video/mp4' },
+      { contentType: 'video/mp4' },
+      { url: params.MediaUrl3, contentType: 'application/octet-stream' },
+    ]);
+    expect(stack.openai.requests).toHaveLength(0);
   });
 });
 
