@@ -4,6 +4,7 @@ import { smsStream } from '../domain/events/envelope.js';
 import {
   fetchedMediaProblem,
   type InboundMedia,
+  type MediaPlan,
   normalizeContentType,
   planMedia,
   skippedMediaNote,
@@ -133,13 +134,28 @@ export function visionContent(body: string, fetched: readonly FetchedMedia[], sk
  */
 export function createMediaStep(deps: ActivityDeps) {
   const { store, config } = deps;
-  return async function forVision(
+  async function forVision(
     input: SmsTaskInput,
     taskEvents: readonly RecordedEvent[],
-    options: { lastAttempt: boolean; signal?: AbortSignal; now: Date },
+    options: { lastAttempt: boolean; signal?: AbortSignal; now: Date; heartbeat?: () => void },
   ): Promise<{ model: string; content: ChatContentPart[] } | undefined> {
     const plan = planMedia(input.media, config.OPENAI_MODEL_VISION);
     if (plan.kind !== 'vision') return undefined;
+    // Downloads can take MMS_FETCH_TIMEOUT_MS: heartbeat as the AI call does, within its 20 s timeout.
+    const beat = options.heartbeat ? setInterval(options.heartbeat, 5_000) : undefined;
+    try {
+      return await fetchForVision(input, taskEvents, plan, options);
+    } finally {
+      clearInterval(beat);
+    }
+  }
+
+  async function fetchForVision(
+    input: SmsTaskInput,
+    taskEvents: readonly RecordedEvent[],
+    plan: Extract<MediaPlan, { kind: 'vision' }>,
+    options: { lastAttempt: boolean; signal?: AbortSignal; now: Date },
+  ) {
     const fetchOptions: MediaFetchOptions = {
       accountSid: config.TWILIO_ACCOUNT_SID,
       authToken: config.TWILIO_AUTH_TOKEN,
@@ -174,5 +190,7 @@ export function createMediaStep(deps: ActivityDeps) {
       );
     }
     return { model: plan.model, content: visionContent(input.body, fetched, plan.skipped) };
-  };
+  }
+
+  return forVision;
 }

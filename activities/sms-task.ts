@@ -344,6 +344,7 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
       const vision = await mediaForVision(input, taskEvents, {
         lastAttempt: attempt >= maxCalls,
         signal: inActivity() ? Context.current().cancellationSignal : undefined,
+        heartbeat: inActivity() ? () => heartbeat() : undefined,
         now: now(),
       });
       const { state } = await readUser(input.from);

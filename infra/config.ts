@@ -184,6 +184,13 @@ function crossChecks(config: Config): { variable: string; message: string }[] {
       message: `must be at most ${limit} ms: the AI step's activity times out after ${AI_CALL_TIMEOUT_MS} ms (got ${config.OPENAI_TIMEOUT_MS})`,
     });
   }
+  // MMS images are downloaded (in parallel) in the same activity, before the AI call.
+  if (config.OPENAI_MODEL_VISION !== undefined && config.OPENAI_TIMEOUT_MS + config.MMS_FETCH_TIMEOUT_MS > limit) {
+    problems.push({
+      variable: 'MMS_FETCH_TIMEOUT_MS',
+      message: `with OPENAI_TIMEOUT_MS must be at most ${limit} ms: both run in the AI step, which times out after ${AI_CALL_TIMEOUT_MS} ms`,
+    });
+  }
   if (config.CORS_ORIGINS !== undefined) {
     try {
       corsOrigins(config);

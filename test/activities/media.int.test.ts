@@ -127,3 +127,31 @@ describe('visionContent', () => {
     expect(parts).toEqual([{ type: 'image_url', image_url: { url: 'data:image/gif;base64,YQ==' } }]);
   });
 });
+
+describe('fetchMedia and the account credentials', () => {
+  let storage: RunningServer;
+  let twilioLike: RunningServer;
+  let seenAuthorization: string | undefined;
+  beforeAll(async () => {
+    storage = await startServer(async (req, res) => {
+      seenAuthorization = req.headers.authorization;
+      res.writeHead(200, { 'content-type': 'image/jpeg' });
+      res.end(Buffer.from('jpeg'));
+    });
+    // Like Twilio: the media URL redirects to storage on another origin.
+    twilioLike = await startServer(async (req, res) => {
+      if (!req.headers.authorization) return void res.writeHead(401).end();
+      res.writeHead(307, { location: `${storage.origin}/bucket/ME1?sig=x` }).end();
+    });
+  });
+  afterAll(async () => {
+    await storage.close();
+    await twilioLike.close();
+  });
+
+  it('given a redirect to storage on another origin, then the bytes come back and the credentials stay with Twilio', async () => {
+    const fetched = await fetchMedia(`${twilioLike.origin}/Media/ME1`, 0, options);
+    expect(fetched.bytes.toString()).toBe('jpeg');
+    expect(seenAuthorization).toBeUndefined();
+  });
+});
