@@ -9,12 +9,11 @@ import {
   planMedia,
   skippedMediaNote,
 } from '../domain/sms/media.js';
-import type { RecordedEvent } from '../eventstore/port.js';
 import type { SmsTaskInput } from '../workflows/types.js';
 import { workflowIdFor } from '../workflows/types.js';
 import type { ChatContentPart } from './ai-client.js';
 import type { ActivityDeps } from './deps.js';
-import { appendEvents, findLast } from './event-log.js';
+import { appendEvents, findLast, readStreamOrEmpty } from './event-log.js';
 
 /** The failure types of the media step; MediaRejected is listed as non-retryable in workflows/policies.ts. */
 export const MEDIA_ERRORS = { failed: 'MediaFetchFailed', rejected: 'MediaRejected' } as const;
@@ -136,7 +135,6 @@ export function createMediaStep(deps: ActivityDeps) {
   const { store, config } = deps;
   async function forVision(
     input: SmsTaskInput,
-    taskEvents: readonly RecordedEvent[],
     options: { lastAttempt: boolean; signal?: AbortSignal; now: Date; heartbeat?: () => void },
   ): Promise<{ model: string; content: ChatContentPart[] } | undefined> {
     const plan = planMedia(input.media, config.OPENAI_MODEL_VISION);
@@ -144,7 +142,7 @@ export function createMediaStep(deps: ActivityDeps) {
     // Downloads can take MMS_FETCH_TIMEOUT_MS: heartbeat as the AI call does, within its 20 s timeout.
     const beat = options.heartbeat ? setInterval(options.heartbeat, 5_000) : undefined;
     try {
-      return await fetchForVision(input, taskEvents, plan, options);
+      return await fetchForVision(input, plan, options);
     } finally {
       clearInterval(beat);
     }
@@ -152,7 +150,6 @@ export function createMediaStep(deps: ActivityDeps) {
 
   async function fetchForVision(
     input: SmsTaskInput,
-    taskEvents: readonly RecordedEvent[],
     plan: Extract<MediaPlan, { kind: 'vision' }>,
     options: { lastAttempt: boolean; signal?: AbortSignal; now: Date },
   ) {
@@ -167,11 +164,12 @@ export function createMediaStep(deps: ActivityDeps) {
     const fetched = await Promise.all(
       plan.images.map((image) => fetchMedia(image.url, input.media!.indexOf(image), fetchOptions)),
     );
-    if (!findLast([...taskEvents], 'MediaFetched')) {
+    const stream = smsStream(input.messageSid);
+    if (!findLast((await readStreamOrEmpty(store, stream)).events, 'MediaFetched')) {
       // Round 0 whatever the round: one MediaFetched per task, even when a later round fetches again.
       await appendEvents(
         store,
-        smsStream(input.messageSid),
+        stream,
         [
           {
             type: 'MediaFetched',

@@ -334,15 +334,12 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
     async generateAnswer(params: { input: SmsTaskInput; classification: Classification; round: number }) {
       const { input, classification, round } = params;
       const stream = smsStream(input.messageSid);
-      const taskEvents = (await readStreamOrEmpty(store, stream)).events;
-      const earlier = findLast(taskEvents, 'AiResponseGenerated');
+      const earlier = findLast((await readStreamOrEmpty(store, stream)).events, 'AiResponseGenerated');
       if (earlier) return { text: earlier.data.text, model: earlier.data.model };
 
-      const attempt = inActivity() ? activityInfo().attempt : 1;
-      const maxCalls = config.AI_MAX_CALLS_PER_SMS;
       // An MMS with images: fetched here, so the bytes never leave this call (activities/media.ts).
-      const vision = await mediaForVision(input, taskEvents, {
-        lastAttempt: attempt >= maxCalls,
+      const vision = await mediaForVision(input, {
+        lastAttempt: (inActivity() ? activityInfo().attempt : 1) >= config.AI_MAX_CALLS_PER_SMS,
         signal: inActivity() ? Context.current().cancellationSignal : undefined,
         heartbeat: inActivity() ? () => heartbeat() : undefined,
         now: now(),
@@ -354,6 +351,8 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
         ...conversationHistory(state, config.CONVERSATION_TURNS),
         { role: 'user' as const, content: vision?.content ?? input.body },
       ];
+      const attempt = inActivity() ? activityInfo().attempt : 1;
+      const maxCalls = config.AI_MAX_CALLS_PER_SMS;
       // A worker that died during the last allowed call leaves an attempt past the budget.
       if (attempt > maxCalls) {
         throw aiGaveUp(`no AI call left: ${maxCalls} per SMS and round were made (AI_MAX_CALLS_PER_SMS)`);
