@@ -1,11 +1,9 @@
 import OpenAI from 'openai';
 import { aiProvider, type Config } from '../infra/config.js';
+import type { ChatMessage } from './chat-message.js';
 import { createDemoModel } from './demo-model.js';
 
-export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
-  content: string;
-}
+export type { ChatContentPart, ChatMessage } from './chat-message.js';
 
 export interface Completion {
   model: string;

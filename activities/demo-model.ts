@@ -2,6 +2,7 @@ import { approxCharsFor, systemPrompt } from '../domain/classifier/prompts.js';
 import { measure } from '../domain/sms/segments.js';
 import { CATEGORIES, type Category } from '../domain/sms-task/events.js';
 import type { AiClient, ChatMessage } from './ai-client.js';
+import { contentText } from './chat-message.js';
 
 /** The model name recorded on AiResponseGenerated; it has no price, and its tokens are 0. */
 export const DEMO_MODEL = 'demo';
@@ -35,10 +36,10 @@ export function createDemoModel(): AiClient {
 }
 
 export function demoAnswer(messages: ChatMessage[], maxTokens?: number): string {
-  const system = messages.find((m) => m.role === 'system')?.content ?? '';
+  const system = contentText(messages.find((m) => m.role === 'system')?.content ?? '');
   const category = categoryOf(system);
   const budget = budgetOf(system, maxTokens);
-  const users = messages.filter((m) => m.role === 'user').map((m) => m.content);
+  const users = messages.filter((m) => m.role === 'user').map((m) => contentText(m.content));
   const question = users.at(-1) ?? '';
   const previous = users.at(-2);
 

@@ -30,6 +30,7 @@ const smsReceivedData = (input: SmsTaskInput): SmsTaskInput => ({
   body: input.body,
   ...(input.bodyTruncatedFrom !== undefined && { bodyTruncatedFrom: input.bodyTruncatedFrom }),
   numMedia: input.numMedia,
+  ...(input.media !== undefined && input.media.length > 0 && { media: input.media }),
   provider: input.provider,
   receivedAt: input.receivedAt,
 });

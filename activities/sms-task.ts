@@ -14,6 +14,7 @@ import {
   START_CONFIRMATION,
   STOP_CONFIRMATION,
 } from '../domain/sms/keywords.js';
+import { planMedia } from '../domain/sms/media.js';
 import { fitToBudget, measure, normalizeReply } from '../domain/sms/segments.js';
 import { replyBlockedReason, type UnreplyableReason } from '../domain/sms/sender.js';
 import { spendCapText } from '../domain/sms/spend-text.js';
@@ -39,6 +40,7 @@ import { AiCallError } from './ai-client.js';
 import type { ActivityDeps } from './deps.js';
 import { aiRejected, retryAfter } from './errors.js';
 import { appendEvents, type Causation, type Draft, findLast, readStreamOrEmpty } from './event-log.js';
+import { createMediaStep } from './media.js';
 import { findIntendedSend, simulatorProvider } from './sms-provider.js';
 import { recordSmsReceived } from './sms-received.js';
 import { createSpendCheck, maxCompletionTokens } from './spend-check.js';
@@ -99,6 +101,7 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
 
   /** The person's state at the stream's current revision, folding only what came since this worker last read it. */
   const readUser = createUserStateReader(store);
+  const mediaForVision = createMediaStep(deps);
 
   const destinations = replyDestinations(config);
   const keywordLimits = { perHour: config.KEYWORD_REPLIES_PER_HOUR, perDay: config.KEYWORD_REPLIES_PER_DAY };
@@ -383,12 +386,19 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
         return { text: earlier.data.text, model: earlier.data.model };
       }
 
+      // An MMS with images: fetched here, so the bytes never leave this call (activities/media.ts).
+      const vision = await mediaForVision(input, {
+        lastAttempt: (inActivity() ? activityInfo().attempt : 1) >= config.AI_MAX_CALLS_PER_SMS,
+        signal: inActivity() ? Context.current().cancellationSignal : undefined,
+        heartbeat: inActivity() ? () => heartbeat() : undefined,
+        now: now(),
+      });
       const { state } = await readUser(input.from);
       const budget = { maxSegments: config.REPLY_MAX_SEGMENTS, approxChars: approxCharsFor(config.REPLY_MAX_SEGMENTS) };
       const messages = [
         { role: 'system' as const, content: systemPrompt(classification.category, budget) },
         ...conversationHistory(state, config.CONVERSATION_TURNS),
-        { role: 'user' as const, content: input.body },
+        { role: 'user' as const, content: vision?.content ?? input.body },
       ];
       const attempt = inActivity() ? activityInfo().attempt : 1;
       const maxCalls = config.AI_MAX_CALLS_PER_SMS;
@@ -396,8 +406,9 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
       if (attempt > maxCalls) {
         throw aiGaveUp(`no AI call left: ${maxCalls} per SMS and round were made (AI_MAX_CALLS_PER_SMS)`);
       }
-      const fallback = fallbackModelFor(config, classification.model);
-      const { model, fallbackUsed } = modelForAttempt(attempt, classification.model, fallback);
+      // Images go to the vision model on every attempt: the fallback model may not see images.
+      const fallback = vision ? undefined : fallbackModelFor(config, classification.model);
+      const { model, fallbackUsed } = modelForAttempt(attempt, vision?.model ?? classification.model, fallback);
       const started = performance.now();
       // Long calls heartbeat, so a dead worker is noticed in seconds, not at the call's timeout.
       const beat = setInterval(() => heartbeat(), 5_000);
@@ -676,6 +687,16 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
             outcome: rate.outcome ?? 'rate_limited',
             classification,
             reply: { kind: 'rate_limit', text: rate.text },
+          };
+        }
+        // Media the AI cannot see (or no vision model): say what is supported, no AI call.
+        const media = planMedia(input.media, config.OPENAI_MODEL_VISION);
+        if (media.kind === 'unsupported') {
+          return {
+            next: 'reply',
+            outcome: 'media_unsupported',
+            classification,
+            reply: { kind: 'media_unsupported', text: media.text },
           };
         }
         return { next: 'ai', classification };

@@ -3,6 +3,7 @@ import sse, { type SSEPluginOptions } from '@fastify/sse';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import { mediaOrigins } from '../domain/sms/media.js';
 import type { EventStore } from '../eventstore/port.js';
 import { type Config, quotaPolicy, spendPolicy, temporalUiUrl } from '../infra/config.js';
 import type { Pool } from '../infra/db.js';
@@ -90,7 +91,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(health);
   await app.register(healthDetail, healthRoutesOptions(deps.config));
-  await app.register(smsWebhooks);
+  await app.register(smsWebhooks, { mediaOrigins: mediaOrigins(deps.config.TWILIO_API_BASE_URL) });
   await app.register(simulator, { ourNumber: deps.config.TWILIO_PHONE_NUMBER ?? '+15005550006' });
   await app.register(temporalCodec, temporalCodecOptions(deps.config));
   await app.register(tasks, { temporalUiUrl: temporalUiUrl(deps.config), namespace: deps.config.TEMPORAL_NAMESPACE });

@@ -3,7 +3,8 @@ import fp from 'fastify-plugin';
 import { maskPhone, maskPhonesIn } from '../domain/phone.js';
 
 /** Fields that hold what a texter wrote or was sent (rows, event data, conversation turns). */
-const TEXT_KEYS = new Set(['smsContent', 'aiResponse', 'body', 'text', 'question', 'answer', 'word', 'prompt']);
+// `url`: an MMS's media URLs (SmsReceived.media), which lead to what the texter sent.
+const TEXT_KEYS = new Set(['smsContent', 'aiResponse', 'body', 'text', 'question', 'answer', 'word', 'prompt', 'url']);
 /** Fields that hold a phone number (or, for non-phone senders, a short code or sender id). */
 const PHONE_KEYS = new Set(['phone', 'userPhone', 'from', 'to', 'user_phone']);
 const NUMBER_LIKE = /^\+?[0-9][0-9 ().-]{2,20}$/;

@@ -50,6 +50,13 @@ export const ConfigSchema = Type.Object({
   OPENAI_FALLBACK_MODEL: Type.Optional(Type.String({ minLength: 1 })),
   OPENAI_TIMEOUT_MS: PositiveInt(60_000, 'per-call timeout of the AI request'),
 
+  // Pictures in (MMS): domain/sms/media.ts, activities/media.ts.
+  OPENAI_MODEL_VISION: Type.Optional(
+    Type.String({ minLength: 1, description: 'vision-capable model for MMS images; unset: MMS get a polite SMS' }),
+  ),
+  MMS_MAX_BYTES: PositiveInt(5 * 1024 * 1024, 'largest MMS image fetched from Twilio for the AI'),
+  MMS_FETCH_TIMEOUT_MS: PositiveInt(15_000, 'timeout of one MMS media download from Twilio'),
+
   REPLY_MAX_SEGMENTS: PositiveInt(3, 'reply budget in SMS segments'),
   CONVERSATION_TURNS: Type.Integer({ minimum: 0, default: 6 }),
 
@@ -200,6 +207,13 @@ function crossChecks(config: Config): { variable: string; message: string }[] {
     problems.push({
       variable: 'OPENAI_TIMEOUT_MS',
       message: `must be at most ${limit} ms: the AI step's activity times out after ${AI_CALL_TIMEOUT_MS} ms (got ${config.OPENAI_TIMEOUT_MS})`,
+    });
+  }
+  // MMS images are downloaded (in parallel) in the same activity, before the AI call.
+  if (config.OPENAI_MODEL_VISION !== undefined && config.OPENAI_TIMEOUT_MS + config.MMS_FETCH_TIMEOUT_MS > limit) {
+    problems.push({
+      variable: 'MMS_FETCH_TIMEOUT_MS',
+      message: `with OPENAI_TIMEOUT_MS must be at most ${limit} ms: both run in the AI step, which times out after ${AI_CALL_TIMEOUT_MS} ms`,
     });
   }
   if (config.CORS_ORIGINS !== undefined) {

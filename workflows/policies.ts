@@ -42,7 +42,8 @@ export const AI_CALL = {
     backoffCoefficient: 2,
     maximumInterval: '20 seconds',
     maximumAttempts: 5,
-    nonRetryableErrorTypes: ['AiRequestRejected', 'EventSchemaError'],
+    // MediaRejected: an MMS image too big or not an image after all (activities/media.ts).
+    nonRetryableErrorTypes: ['AiRequestRejected', 'EventSchemaError', 'MediaRejected'],
   },
 } as const satisfies ActivityOptions;
 

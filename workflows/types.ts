@@ -13,6 +13,8 @@ export interface SmsTaskInput {
   /** Code points the sender sent, when more than the cap were cut off. */
   bodyTruncatedFrom?: number;
   numMedia: number;
+  /** MediaUrlN / MediaContentTypeN of an MMS (domain/sms/media.ts); absent on SMS and on runs from before MMS. */
+  media?: { url?: string; contentType: string }[];
   provider: 'twilio' | 'simulator';
   /** ISO time the webhook accepted the SMS. */
   receivedAt: string;
@@ -32,7 +34,9 @@ export type SmsTaskOutcome =
   /** No reply can go to the sender; ReplyWithheld says why. */
   | 'unreplyable'
   /** A spend cap held the SMS back (domain/user/spend.ts). */
-  | 'spend_capped';
+  | 'spend_capped'
+  /** An MMS whose media the AI cannot see: a polite SMS said what it can, no AI call. */
+  | 'media_unsupported';
 
 export type SmsTaskStep = 'received' | 'keyword' | 'classify' | 'rate-check' | 'ai' | 'reply' | 'done';
 

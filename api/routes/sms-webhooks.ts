@@ -5,6 +5,7 @@ import { currentSchemaVersion } from '../../domain/events/catalogue.js';
 import { eventId, smsStream, userStream } from '../../domain/events/envelope.js';
 import { toE164 } from '../../domain/phone.js';
 import { inboundBody } from '../../domain/sms/inbound-body.js';
+import { parseInboundMedia } from '../../domain/sms/media.js';
 import { normalizeSender, possibleE164 } from '../../domain/sms/sender.js';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../../domain/sms-task/events.js';
 import { BadRequestError } from '../plugins/error-handler.js';
@@ -12,8 +13,13 @@ import { InboundSmsForm, StatusCallbackForm, StatusCallbackQuery } from '../sche
 
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
 
+export interface SmsWebhookOptions {
+  /** Origins besides https ones that MMS media may be fetched from (TWILIO_API_BASE_URL's: tests' fake). */
+  mediaOrigins?: string[];
+}
+
 /** Twilio's webhooks. Both are signed; a bad signature gets 403 before anything is parsed further. */
-const smsWebhooks: FastifyPluginAsyncTypebox = async (app) => {
+const smsWebhooks: FastifyPluginAsyncTypebox<SmsWebhookOptions> = async (app, options) => {
   app.post(
     '/sms/receive',
     { preValidation: app.verifyTwilioSignature, schema: { body: InboundSmsForm } },
@@ -24,6 +30,7 @@ const smsWebhooks: FastifyPluginAsyncTypebox = async (app) => {
       const { body, truncatedFrom } = inboundBody(form.Body);
       // Our own number may be a short code; keep it as Twilio sent it when it is not E.164.
       const to = toE164(form.To) ?? form.To;
+      const { numMedia, media } = parseInboundMedia(form, options.mediaOrigins);
       const now = new Date();
       // Twilio does not retry an SMS webhook: the SMS must be in the log before we answer. The
       // inbox starter starts its workflow from there; a duplicate delivery appends nothing new.
@@ -36,7 +43,8 @@ const smsWebhooks: FastifyPluginAsyncTypebox = async (app) => {
           to,
           body,
           bodyTruncatedFrom: truncatedFrom,
-          numMedia: Number(form.NumMedia ?? 0),
+          numMedia,
+          media,
           provider: 'twilio',
           receivedAt: now.toISOString(),
         },

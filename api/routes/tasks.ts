@@ -1,6 +1,8 @@
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { stringify } from 'csv-stringify';
+import { summarizeMedia } from '../../domain/sms/media.js';
+import type { MediaFetched, SmsReceived } from '../../domain/sms-task/events.js';
 import { createReadModelQueries } from '../../projections/queries.js';
 import type { TaskView } from '../../projections/tasks/queries.js';
 import { NotFoundError } from '../plugins/error-handler.js';
@@ -96,8 +98,11 @@ const tasks: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (app, options)
         metadata: e.metadata,
       }));
       const base = options.temporalUiUrl.replace(/\/$/, '');
+      const received = recorded.find((e) => e.type === 'SmsReceived')?.data as SmsReceived['data'] | undefined;
+      const fetched = recorded.find((e) => e.type === 'MediaFetched')?.data as MediaFetched['data'] | undefined;
       return {
         task,
+        media: summarizeMedia(received?.media, fetched?.media),
         events,
         workflow,
         temporalUiUrl: `${base}/namespaces/${encodeURIComponent(options.namespace)}/workflows/${encodeURIComponent(workflowId)}`,

@@ -54,8 +54,18 @@ export const WorkflowSummary = Type.Union([
 ]);
 export type WorkflowSummary = Static<typeof WorkflowSummary>;
 
+/** An MMS media item as the task page shows it: never its URL or its bytes. */
+export const TaskMedia = Type.Object({
+  index: Type.Integer({ minimum: 0, description: 'N of MediaUrlN' }),
+  contentType: Type.String(),
+  sizeBytes: Type.Optional(Type.Integer({ minimum: 0, description: 'once fetched for the AI (MediaFetched)' })),
+  sha256: Type.Optional(Type.String({ description: 'hex, once fetched for the AI (MediaFetched)' })),
+});
+
 export const TaskDetail = Type.Object({
   task: TaskView,
+  /** The MMS's media (empty for an SMS). */
+  media: Type.Array(TaskMedia),
   events: Type.Array(TimelineEvent),
   workflow: WorkflowSummary,
   temporalUiUrl: Type.String(),

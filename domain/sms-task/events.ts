@@ -32,6 +32,8 @@ export const ReplyKind = Type.Union([
   Type.Literal('keyword'),
   Type.Literal('rate_limit'),
   Type.Literal('error'),
+  /** The polite SMS for media the AI cannot see (domain/sms/media.ts). */
+  Type.Literal('media_unsupported'),
 ]);
 export type ReplyKind = Static<typeof ReplyKind>;
 export const DELIVERY_STATUSES = [
@@ -58,6 +60,8 @@ export const TaskOutcome = Type.Union([
   Type.Literal('unreplyable'),
   /** A spend cap (the sender's, or everyone's daily AI budget) held the SMS back: see SpendCapped. */
   Type.Literal('spend_capped'),
+  /** An MMS whose media the AI cannot see (not an image, or no vision model): a polite SMS, no AI call. */
+  Type.Literal('media_unsupported'),
 ]);
 export type TaskOutcome = Static<typeof TaskOutcome>;
 
@@ -82,6 +86,16 @@ export const SmsReceived = defineEvent(
     /** Code points the sender sent, when more than the cap were cut off. */
     bodyTruncatedFrom: Type.Optional(Type.Integer({ minimum: 0 })),
     numMedia: Type.Integer({ minimum: 0 }),
+    /** MediaUrlN and MediaContentTypeN (N < NumMedia, at most 10); absent on SMS and on events from before MMS. */
+    media: Type.Optional(
+      Type.Array(
+        Type.Object({
+          url: Type.Optional(Type.String({ maxLength: 2048 })),
+          contentType: Type.String({ minLength: 1, maxLength: 130 }),
+        }),
+        { maxItems: 10 },
+      ),
+    ),
     provider: Type.Union([Type.Literal('twilio'), Type.Literal('simulator')]),
     receivedAt: Type.String({ format: 'date-time' }),
   }),
@@ -116,6 +130,24 @@ export const AiResponseGenerated = defineEvent(
     completionTokens: Type.Integer({ minimum: 0 }),
     costUsd: Type.Number({ minimum: 0 }),
     latencyMs: Type.Integer({ minimum: 0 }),
+  }),
+);
+/**
+ * The images of an MMS as fetched for the AI, once per task: what was seen, never the bytes
+ * (Twilio keeps the media). `index` is N of MediaUrlN.
+ */
+export const MediaFetched = defineEvent(
+  'MediaFetched',
+  Type.Object({
+    media: Type.Array(
+      Type.Object({
+        index: Type.Integer({ minimum: 0 }),
+        contentType: Type.String({ minLength: 1 }),
+        sizeBytes: Type.Integer({ minimum: 0 }),
+        sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+      }),
+      { minItems: 1, maxItems: 10 },
+    ),
   }),
 );
 export const ReplySent = defineEvent(
@@ -222,6 +254,7 @@ export const smsTaskEvents = [
   TaskRetryRequested,
   TaskAbandoned,
   SpendCapped,
+  MediaFetched,
 ] as const;
 
 export type SmsReceived = EventOf<typeof SmsReceived>;
@@ -238,6 +271,7 @@ export type TaskFailed = EventOf<typeof TaskFailed>;
 export type TaskRetryRequested = EventOf<typeof TaskRetryRequested>;
 export type TaskAbandoned = EventOf<typeof TaskAbandoned>;
 export type { SpendCapped };
+export type MediaFetched = EventOf<typeof MediaFetched>;
 
 export type SmsTaskEvent =
   | SmsReceived
@@ -253,4 +287,5 @@ export type SmsTaskEvent =
   | TaskFailed
   | TaskRetryRequested
   | TaskAbandoned
-  | SpendCapped;
+  | SpendCapped
+  | MediaFetched;

@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type FakeOpenAI, startFakeOpenAI } from './openai.js';
+import { type FakeOpenAI, imageUrls, startFakeOpenAI } from './openai.js';
 
 let fake: FakeOpenAI;
 let client: OpenAI;
@@ -135,5 +135,44 @@ describe('fake OpenAI with the real openai SDK', () => {
   it('given the models endpoint, then the SDK lists models', async () => {
     const models = await client.models.list();
     expect(models.data.map((m) => m.id)).toContain('gpt-4o-mini');
+  });
+});
+
+describe('fake OpenAI with image input (vision)', () => {
+  const image = `data:image/png;base64,${Buffer.from('not really a png').toString('base64')}`;
+
+  it('given text and an image_url part from the SDK, then the fake records the data URL and answers', async () => {
+    const completion = await client.chat.completions.create({
+      model: 'gpt-4o',
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'What is in the picture?' },
+            { type: 'image_url', image_url: { url: image } },
+          ],
+        },
+      ],
+    });
+    expect(completion.choices[0]?.message.content).toContain('What is in the picture?');
+    expect(fake.requests.map(imageUrls)).toEqual([[image]]);
+  });
+
+  it('given an image_url that is no image data URL, then 400 as OpenAI answers', async () => {
+    const error = await rejection(
+      client.chat.completions.create({
+        model: 'gpt-4o',
+        messages: [
+          { role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:application/pdf;base64,JVBE' } }] },
+        ],
+      }),
+    );
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(fake.requests[0]?.status).toBe(400);
+  });
+
+  it('given a text-only request, then no image is recorded', async () => {
+    await ask('Plain text');
+    expect(imageUrls(fake.requests[0]!)).toEqual([]);
   });
 });

@@ -75,6 +75,18 @@ export function contentText(message: ChatCompletionMessageParam | undefined): st
   return content.map((part) => ('text' in part ? part.text : '')).join('');
 }
 
+/** The URLs of every image_url content part in a request (vision input), in order. */
+export function imageUrls(request: Pick<RecordedRequest, 'messages'>): string[] {
+  return request.messages.flatMap((m) =>
+    Array.isArray(m.content)
+      ? m.content.flatMap((part) => (part.type === 'image_url' ? [part.image_url.url] : []))
+      : [],
+  );
+}
+
+/** What OpenAI takes as an image: a JPEG, PNG, GIF or WebP base64 data URL, or an http(s) URL. */
+const IMAGE_URL = /^(data:image\/(jpeg|png|gif|webp);base64,[A-Za-z0-9+/]+=*|https?:\/\/\S+)$/;
+
 /** A deterministic stand-in for token counts: about 4 characters a token, plus per-message overhead. */
 const tokens = (text: string) => Math.ceil(text.length / 4);
 
@@ -180,6 +192,13 @@ export async function startFakeOpenAI(
       return fail(
         400,
         apiError(400, "Missing required parameter: 'model' or 'messages'.", 'missing_required_parameter'),
+      );
+    }
+    const badImage = imageUrls(record).find((url) => !IMAGE_URL.test(url));
+    if (badImage !== undefined) {
+      return fail(
+        400,
+        apiError(400, 'Invalid image URL: expected a base64 data URL of an image.', 'invalid_image_url'),
       );
     }
     if ((body as { stream?: boolean }).stream) {

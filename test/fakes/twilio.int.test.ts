@@ -157,3 +157,49 @@ describe('fake Twilio status callbacks', () => {
     }
   });
 });
+
+describe('fake Twilio serving MMS media', () => {
+  const basic = `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`;
+
+  it('given no credentials, then 401; with them, a 307 to storage that serves the bytes with their type', async () => {
+    const bytes = Buffer.from('GIF89a...');
+    const media = fake.addMedia({ contentType: 'image/gif', bytes });
+    expect(media.url.startsWith(`${fake.baseUrl}/2010-04-01/Accounts/${accountSid}/Messages/MM`)).toBe(true);
+
+    expect((await fetch(media.url)).status).toBe(401);
+    const redirect = await fetch(media.url, { headers: { authorization: basic }, redirect: 'manual' });
+    expect(redirect.status).toBe(307);
+    const location = redirect.headers.get('location') ?? '';
+    expect(location).toMatch(/^\/storage\//);
+
+    // Storage takes no credentials, like a presigned URL.
+    const stored = await fetch(new URL(location, fake.baseUrl));
+    expect(stored.headers.get('content-type')).toBe('image/gif');
+    expect(Buffer.from(await stored.arrayBuffer()).equals(bytes)).toBe(true);
+    expect(fake.mediaDownloads).toBe(1);
+  });
+
+  it('given failMediaNext and failMediaAlways, then downloads fail until healMedia', async () => {
+    const media = fake.addMedia({ contentType: 'image/png', bytes: Buffer.from('png') });
+    const get = () => fetch(media.url, { headers: { authorization: basic } }).then((r) => r.status);
+    fake.knobs.failMediaNext(1, 503);
+    expect(await get()).toBe(503);
+    expect(await get()).toBe(200);
+    fake.knobs.failMediaAlways(404);
+    expect([await get(), await get()]).toEqual([404, 404]);
+    fake.knobs.healMedia();
+    expect(await get()).toBe(200);
+  });
+
+  it('given servedAs, then storage answers with that type (Twilio and the webhook disagree)', async () => {
+    const media = fake.addMedia({ contentType: 'image/jpeg', bytes: Buffer.from('x'), servedAs: 'text/html' });
+    const response = await fetch(media.url, { headers: { authorization: basic } });
+    expect(response.headers.get('content-type')).toBe('text/html');
+  });
+
+  it('given reset, then stored media are forgotten (404)', async () => {
+    const media = fake.addMedia({ contentType: 'image/png', bytes: Buffer.from('png') });
+    fake.reset();
+    expect((await fetch(media.url, { headers: { authorization: basic } })).status).toBe(404);
+  });
+});

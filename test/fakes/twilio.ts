@@ -60,6 +60,22 @@ export interface TwilioKnobs {
    * message is recorded: random transient faults for soaks.
    */
   failureRate: number;
+  /** The next n media downloads answer this status (default 500) instead of the media. */
+  failMediaNext(n: number, status?: number): void;
+  /** Every media download answers this status until reset() (404: Twilio lost it). */
+  failMediaAlways(status?: number): void;
+  /** Clears failMediaNext and failMediaAlways: media downloads work again. */
+  healMedia(): void;
+  /** Delay before a media download answers (tests of the fetch timeout). */
+  mediaLatencyMs: number;
+}
+
+/** An MMS media item the fake serves, as Twilio keeps the media of an inbound MMS. */
+export interface StoredMedia {
+  /** The media URL Twilio puts in MediaUrlN (basic auth, then a redirect to storage). */
+  url: string;
+  contentType: string;
+  bytes: Buffer;
 }
 
 export interface FakeTwilio {
@@ -70,6 +86,14 @@ export interface FakeTwilio {
   knobs: TwilioKnobs;
   /** POSTs a signed status callback for a sent message to its StatusCallback URL, as Twilio does. */
   deliverStatus(sid: string, status: string, errorCode?: string): Promise<{ status: number; body: string }>;
+  /**
+   * Stores media for an inbound MMS and returns it with its URL. GET on the URL needs basic auth
+   * (401 without) and answers 307 to a storage URL on the fake, which serves the bytes with
+   * `servedAs` (default contentType) as Content-Type, like Twilio's redirect to its storage.
+   */
+  addMedia(media: { contentType: string; bytes: Buffer; servedAs?: string }): StoredMedia;
+  /** Media downloads (storage reads) made, for assertions. */
+  mediaDownloads: number;
   /** Forgets messages and calls, and clears every knob. */
   reset(): void;
   close(): Promise<void>;
@@ -116,6 +140,11 @@ export async function startFakeTwilio(options: {
   let rateLimits = 0;
   let lostResponses = 0;
   let failedLists = 0;
+  let mediaFailures: number[] = [];
+  let mediaFailAlways: number | undefined;
+  const media = new Map<string, StoredMedia & { servedAs: string }>();
+  const storage = new Map<string, string>();
+  let mediaDownloads = 0;
 
   const knobs: TwilioKnobs = {
     latencyMs: 0,
@@ -135,6 +164,17 @@ export async function startFakeTwilio(options: {
       lostResponses += n;
     },
     failureRate: 0,
+    failMediaNext: (n, status = 500) => {
+      mediaFailures.push(...Array<number>(n).fill(status));
+    },
+    failMediaAlways: (status = 404) => {
+      mediaFailAlways = status;
+    },
+    healMedia: () => {
+      mediaFailures = [];
+      mediaFailAlways = undefined;
+    },
+    mediaLatencyMs: 0,
   };
 
   const randomFailure = () => {
@@ -180,8 +220,29 @@ export async function startFakeTwilio(options: {
       sendJson(res, status, json);
     };
     if (knobs.latencyMs > 0) await sleep(knobs.latencyMs);
+    // Storage behind the redirect: a presigned URL, no basic auth (as Twilio's media storage).
+    const stored = path.startsWith('/storage/') ? storage.get(path.slice('/storage/'.length)) : undefined;
+    if (path.startsWith('/storage/') && req.method === 'GET') {
+      const item = stored ? media.get(stored) : undefined;
+      if (!item) return answer(404, twilioError(20404, 404));
+      if (knobs.mediaLatencyMs > 0) await sleep(knobs.mediaLatencyMs);
+      mediaDownloads++;
+      calls.push({ method: 'GET', path: '/storage/…', status: 200 });
+      res.writeHead(200, { 'content-type': item.servedAs, 'content-length': item.bytes.length });
+      return void res.end(item.bytes);
+    }
     if (!authorized(req))
       return answer(401, { ...twilioError(20003, 401), detail: 'Your AccountSid or AuthToken was incorrect.' });
+
+    if (req.method === 'GET' && media.has(path)) {
+      const failure = mediaFailAlways ?? mediaFailures.shift();
+      if (failure !== undefined) return answer(failure, twilioError(failure === 404 ? 20404 : 20500, failure));
+      const token = randomBytes(12).toString('hex');
+      storage.set(token, path);
+      calls.push({ method: 'GET', path, status: 307 });
+      res.writeHead(307, { location: `/storage/${token}`, 'content-length': 0 });
+      return void res.end();
+    }
 
     const create = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/.exec(path);
     const fetchOne = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\/([^/]+)\.json$/.exec(path);
@@ -294,9 +355,24 @@ export async function startFakeTwilio(options: {
       rateLimits = 0;
       lostResponses = 0;
       failedLists = 0;
+      mediaFailures = [];
+      mediaFailAlways = undefined;
+      mediaDownloads = 0;
+      media.clear();
+      storage.clear();
+      knobs.mediaLatencyMs = 0;
       knobs.onAccepted = undefined;
       knobs.latencyMs = 0;
       knobs.failureRate = 0;
+    },
+    addMedia({ contentType, bytes, servedAs }) {
+      const path = `/2010-04-01/Accounts/${accountSid}/Messages/MM${randomBytes(16).toString('hex')}/Media/ME${randomBytes(16).toString('hex')}`;
+      const item = { url: `${server.origin}${path}`, contentType, bytes, servedAs: servedAs ?? contentType };
+      media.set(path, item);
+      return { url: item.url, contentType, bytes };
+    },
+    get mediaDownloads() {
+      return mediaDownloads;
     },
     close: server.close,
   };

@@ -79,6 +79,16 @@ describe('cost and abuse guards in the configuration', () => {
     expect(load({ OPENAI_TIMEOUT_MS: '110000' }).OPENAI_TIMEOUT_MS).toBe(110_000);
   });
 
+  it('given MMS settings, then defaults of 5 MB and 15 s, and a download plus AI call past the AI step stops start-up', () => {
+    expect(load({})).toMatchObject({ MMS_MAX_BYTES: 5 * 1024 * 1024, MMS_FETCH_TIMEOUT_MS: 15_000 });
+    expect(load({}).OPENAI_MODEL_VISION).toBeUndefined();
+    expect(problemsOf({ OPENAI_MODEL_VISION: 'gpt-4o', MMS_FETCH_TIMEOUT_MS: '60000' })).toEqual([
+      { variable: 'MMS_FETCH_TIMEOUT_MS', message: expect.stringMatching(/at most 110000 ms/) },
+    ]);
+    // Without a vision model nothing is downloaded: no rule between the two.
+    expect(load({ MMS_FETCH_TIMEOUT_MS: '60000' }).MMS_FETCH_TIMEOUT_MS).toBe(60_000);
+  });
+
   it('given SMS_ALLOWED_COUNTRIES with an entry that is neither a calling code nor a region, start-up names it', () => {
     expect(problemsOf({ SMS_ALLOWED_COUNTRIES: '1,Atlantis' })).toEqual([
       { variable: 'SMS_ALLOWED_COUNTRIES', message: expect.stringMatching(/"Atlantis"/) },

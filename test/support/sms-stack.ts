@@ -46,7 +46,13 @@ export interface SmsStack {
   devSignInToken: string;
   worker: { start(): Promise<void>; stop(): Promise<void> };
   /** POSTs a correctly signed Twilio inbound-SMS webhook. */
-  sendSms(sms: { from: string; body: string; sid?: string }): Promise<{ status: number; body: string; sid: string }>;
+  sendSms(sms: {
+    from: string;
+    body: string;
+    sid?: string;
+    /** More form fields, e.g. an MMS's NumMedia, MediaUrlN and MediaContentTypeN. */
+    params?: Record<string, string>;
+  }): Promise<{ status: number; body: string; sid: string }>;
   /**
    * The workflow of an accepted SMS. The webhook answers once SmsReceived is in the log and the
    * inbox starter starts the workflow a moment later, so every call on this handle first waits
@@ -200,7 +206,7 @@ export async function startSmsStack(
     apiUrl: address,
     devSignInToken,
     worker: workerControl,
-    async sendSms({ from, body, sid = newSid() }) {
+    async sendSms({ from, body, sid = newSid(), params: extra }) {
       const params = {
         MessageSid: sid,
         AccountSid: ACCOUNT_SID,
@@ -208,6 +214,7 @@ export async function startSmsStack(
         To: OUR_NUMBER,
         Body: body,
         NumMedia: '0',
+        ...extra,
       };
       const url = `${address}/sms/receive`;
       const signature = twilio.getExpectedTwilioSignature(AUTH_TOKEN, url, params);

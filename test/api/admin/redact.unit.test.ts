@@ -48,4 +48,11 @@ describe('redactForAnalyst', () => {
     };
     expect(redactForAnalyst(value)).toEqual(value);
   });
+
+  it("hides an MMS's media URLs (they lead to what the texter sent) but keeps their types", () => {
+    const url = 'https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1';
+    expect(redactForAnalyst({ data: { numMedia: 1, media: [{ url, contentType: 'image/png' }] } })).toEqual({
+      data: { numMedia: 1, media: [{ url: null, contentType: 'image/png' }] },
+    });
+  });
 });

@@ -699,6 +699,15 @@ export interface paths {
                                     [key: string]: unknown;
                                 };
                             };
+                            media: {
+                                /** @description N of MediaUrlN */
+                                index: number;
+                                contentType: string;
+                                /** @description once fetched for the AI (MediaFetched) */
+                                sizeBytes?: number;
+                                /** @description hex, once fetched for the AI (MediaFetched) */
+                                sha256?: string;
+                            }[];
                             events: {
                                 id: string;
                                 type: string;

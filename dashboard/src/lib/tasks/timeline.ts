@@ -36,6 +36,8 @@ export function eventSummary(event: Pick<TimelineEvent, 'type' | 'data'>): strin
       return pick('kind', 'reason');
     case 'DeliveryStatusUpdated':
       return pick('status', 'errorCode');
+    case 'MediaFetched':
+      return Array.isArray(data.media) ? `${data.media.length} media fetched` : '';
     default:
       return '';
   }
