@@ -20,6 +20,8 @@ export const Keyword = Type.Union([
   Type.Literal('HELP'),
   Type.Literal('RESET'),
   Type.Literal('MORE'),
+  /** The texter asks for a person (AGENT_KEYWORDS): ops are alerted. */
+  Type.Literal('AGENT'),
 ]);
 export type Keyword = Static<typeof Keyword>;
 
@@ -31,6 +33,8 @@ export const ReplyKind = Type.Union([
   Type.Literal('keyword'),
   Type.Literal('rate_limit'),
   Type.Literal('error'),
+  /** Written by a person through the admin API (workflow humanReply). */
+  Type.Literal('human'),
 ]);
 export type ReplyKind = Static<typeof ReplyKind>;
 export const DELIVERY_STATUSES = [
@@ -55,6 +59,8 @@ export const TaskOutcome = Type.Union([
   Type.Literal('nothing_to_continue'),
   /** No reply could go to the sender (a short code, a country replies may not go to, ...): see ReplyWithheld. */
   Type.Literal('unreplyable'),
+  /** A person has taken the conversation over: recorded, no AI answer. */
+  Type.Literal('taken_over'),
 ]);
 export type TaskOutcome = Static<typeof TaskOutcome>;
 
@@ -131,6 +137,8 @@ export const ReplySent = defineEvent(
     hasMore: Type.Boolean(),
     /** For a continuation: the task whose answer this part continues. */
     continuesMessageSid: Type.Optional(Type.String()),
+    /** Kind 'human': who wrote it (the actor's name). */
+    by: Type.Optional(Type.String()),
   }),
 );
 /**
@@ -149,6 +157,7 @@ export const ReplyIntentRecorded = defineEvent(
     sentUpTo: Type.Optional(Type.Integer({ minimum: 0 })),
     hasMore: Type.Boolean(),
     continuesMessageSid: Type.Optional(Type.String()),
+    by: Type.Optional(Type.String()),
   }),
 );
 export const ReplyWithheldReason = Type.Union([

@@ -68,6 +68,21 @@ export const UserProfileUpdated = defineEvent(
   }),
 );
 
+/** A person (ops, admin) answers this number instead of the AI until `until` or a release. */
+export const ConversationTakenOver = defineEvent(
+  'ConversationTakenOver',
+  Type.Object({
+    by: Type.String({ minLength: 1 }),
+    reason: Type.Optional(Type.String({ maxLength: 500 })),
+    until: Type.String({ format: 'date-time' }),
+  }),
+);
+/** The AI answers again: released by a person (`by`) before the takeover's `until`. */
+export const ConversationReleased = defineEvent(
+  'ConversationReleased',
+  Type.Object({ by: Type.String({ minLength: 1 }) }),
+);
+
 export const userEvents = [
   UserRegistered,
   UsageRecorded,
@@ -80,6 +95,8 @@ export const userEvents = [
   ReplyProgressRecorded,
   TierChanged,
   UserProfileUpdated,
+  ConversationTakenOver,
+  ConversationReleased,
 ] as const;
 
 export type UserRegistered = EventOf<typeof UserRegistered>;
@@ -93,6 +110,8 @@ export type ConversationTurnRecorded = EventOf<typeof ConversationTurnRecorded>;
 export type ReplyProgressRecorded = EventOf<typeof ReplyProgressRecorded>;
 export type TierChanged = EventOf<typeof TierChanged>;
 export type UserProfileUpdated = EventOf<typeof UserProfileUpdated>;
+export type ConversationTakenOver = EventOf<typeof ConversationTakenOver>;
+export type ConversationReleased = EventOf<typeof ConversationReleased>;
 
 export type UserEvent =
   | UserRegistered
@@ -105,4 +124,6 @@ export type UserEvent =
   | ConversationTurnRecorded
   | ReplyProgressRecorded
   | TierChanged
-  | UserProfileUpdated;
+  | UserProfileUpdated
+  | ConversationTakenOver
+  | ConversationReleased;

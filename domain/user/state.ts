@@ -1,4 +1,5 @@
 import type { RateLimitHit, RateWindow, Tier, UserEvent } from './events.js';
+import type { Takeover } from './takeover.js';
 
 export interface UsageEntry {
   messageSid: string;
@@ -36,6 +37,8 @@ export interface UserState {
   profile: { email?: string; fullName?: string; preferences?: Record<string, unknown> };
   /** The latest answer that was cut short: MORE sends the next part from `sentUpTo`. */
   pendingMore?: { messageSid: string; sentUpTo: number };
+  /** The latest takeover not released; whether it still holds at a time is domain/user/takeover.ts. */
+  takeover?: Takeover;
 }
 
 export const MAX_TURNS_KEPT = 10;
@@ -133,6 +136,10 @@ function step(state: UserState, event: UserEvent, own: boolean): UserState {
       return { ...state, tier: event.data.tier };
     case 'UserProfileUpdated':
       return { ...state, profile: { ...state.profile, ...withoutUndefined(event.data) } };
+    case 'ConversationTakenOver':
+      return { ...state, takeover: { ...event.data, since: event.metadata.occurredAt } };
+    case 'ConversationReleased':
+      return { ...state, takeover: undefined };
     default:
       // Compile-time exhaustiveness; at run time an event type this code does not know changes nothing.
       event satisfies never;
