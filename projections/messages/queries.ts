@@ -71,6 +71,15 @@ export function messageQueries(db: Queryable, schema: string) {
       return { items: page.items.reverse(), nextCursor: page.nextCursor };
     },
 
+    /** The channel (twilio, simulator) of the person's latest SMS, if any: a reply goes back the same way. */
+    async lastInboundProvider(phone: string): Promise<string | undefined> {
+      const { rows } = await db.query<{ provider: string | null }>(
+        `SELECT provider FROM ${messages} WHERE phone = $1 AND direction = 'in' ORDER BY created_at DESC LIMIT 1`,
+        [phone],
+      );
+      return rows[0]?.provider ?? undefined;
+    },
+
     /** The inbound SMS of a task and every reply sent for it, oldest first. */
     async messagesForTask(messageSid: string): Promise<MessageView[]> {
       return selectRows<MessageView>(
