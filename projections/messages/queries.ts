@@ -20,7 +20,7 @@ export const MessageView = Type.Object({
   phone: Nullable(S),
   direction: Type.Union([Type.Literal('in'), Type.Literal('out')]),
   body: Nullable(S),
-  /** 'sms' inbound; answer | continuation | keyword | rate_limit | error | broadcast outbound. */
+  /** 'sms' inbound; answer | continuation | keyword | rate_limit | error | broadcast | human (written by a person) outbound. */
   kind: Nullable(S),
   taskMessageSid: Nullable(S),
   broadcastId: Nullable(S),
