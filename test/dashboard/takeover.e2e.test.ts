@@ -46,6 +46,8 @@ describe('dashboard: taking over a conversation and replying as a person, in Chr
     stack.openai.reset();
     expect((await textAndWait(stack, phone, 'Hello? Anyone?')).outcome).toBe('taken_over');
     expect(stack.openai.requests).toHaveLength(0);
+    // And the open page shows their SMS live, without a reload
+    await thread(page, phone).getByText('Hello? Anyone?').waitFor({ timeout: 15_000 });
 
     // When they write a reply
     const text = 'Hi, I am Sam. Your refund is on its way.';
