@@ -410,7 +410,10 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
         cause: c,
         provider,
         callback: { taskMessageSid: input.messageSid },
-        blocked: async () => unreplyableReason(input) ?? (await optedOutSince(input, events)),
+        blocked: async () =>
+          unreplyableReason(input) ??
+          (await optedOutSince(input, events)) ??
+          (kind === 'answer' && activeTakeover((await readUser(input.from)).state, now()) ? 'taken_over' : undefined),
         withhold: (reason) => withhold(input, round, kind, reason),
         plan: () => {
           const budgeted = kind === 'answer' || kind === 'continuation';

@@ -167,6 +167,8 @@ export const ReplyWithheldReason = Type.Union([
   Type.Literal('unrecognized_sender'),
   Type.Literal('country_not_allowed'),
   Type.Literal('keyword_limit'),
+  /** A person took the conversation over while the AI was answering: the AI's answer is not sent. */
+  Type.Literal('taken_over'),
 ]);
 export type ReplyWithheldReason = Static<typeof ReplyWithheldReason>;
 /** Why no reply went out where one would have. */

@@ -4,7 +4,7 @@ import { humanReplyStream, userStream } from '../../../domain/events/envelope.js
 import { HELP_TEXT, STOP_CONFIRMATION } from '../../../domain/sms/keywords.js';
 import type { HumanReplyResult } from '../../../workflows/types.js';
 import { useSmsStack } from '../../support/sms-stack.js';
-import { dataOf, nextPhone, repliesTo, textAndWait } from '../../workflows/helpers.js';
+import { dataOf, nextPhone, repliesTo, textAndWait, untilStep } from '../../workflows/helpers.js';
 import { api, tokenFor, useProjections } from './helpers.js';
 
 describe('a person takes over a conversation', () => {
@@ -157,6 +157,24 @@ describe('a person takes over a conversation', () => {
     expect((await api(stack, 'POST', at(phone, '/release'))).status).toBe(409);
     expect((await textAndWait(stack, phone, 'What is the capital of Chile?')).outcome).toBe('answered');
     expect(stack.openai.requests).toHaveLength(1);
+  });
+
+  it('given the AI is answering when ops take over, then its answer is withheld, not sent', async () => {
+    const phone = await answeredPerson();
+    stack.openai.knobs.latencyMs = 2_000;
+    const sent = await stack.sendSms({ from: phone, body: 'Tell me a long story about trains.' });
+    await untilStep(stack, sent.sid, 'ai');
+
+    expect((await api(stack, 'POST', at(phone, '/takeover'))).status).toBe(200);
+
+    expect(await stack.handle(sent.sid).result()).toEqual({ outcome: 'taken_over' });
+    expect(stack.openai.requests).toHaveLength(1);
+    expect(repliesTo(stack, phone)).toHaveLength(1);
+    const events = await stack.events(`sms-${sent.sid}`);
+    expect(dataOf(events, 'ReplyWithheld')).toEqual([{ kind: 'answer', reason: 'taken_over' }]);
+    expect(dataOf(events, 'ReplySent')).toEqual([]);
+    // Nothing the person did not get goes into the conversation memory
+    expect(dataOf(await stack.events(userStream(phone)), 'ConversationTurnRecorded')).toHaveLength(1);
   });
 
   it('a human reply is allowed without a takeover; the AI goes on answering', async () => {
