@@ -1,6 +1,6 @@
 import type { DomainEvent, DomainEventType, EventOfType } from '../domain/events/catalogue.js';
 import { currentSchemaVersion } from '../domain/events/catalogue.js';
-import { eventId } from '../domain/events/envelope.js';
+import { type EventMetadata, eventId } from '../domain/events/envelope.js';
 import { type EventStore, type ExpectedRevision, type RecordedEvent, StreamNotFoundError } from '../eventstore/port.js';
 
 export interface Draft<T extends DomainEventType = DomainEventType> {
@@ -16,6 +16,8 @@ export interface Causation {
   causationId?: string;
   round: number;
   now: Date;
+  /** Who asked, on events appended on behalf of a person (a human reply): the audit trail. */
+  actor?: EventMetadata['actor'];
 }
 
 /** Appends drafts with deterministic ids: a retried activity re-appends the same ids, a no-op. */
@@ -37,6 +39,7 @@ export async function appendEvents(
         causationId: cause.causationId,
         occurredAt: cause.now.toISOString(),
         schemaVersion: currentSchemaVersion(d.type),
+        ...(cause.actor && { actor: cause.actor }),
       },
     })),
     { expectedRevision },

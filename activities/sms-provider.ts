@@ -9,6 +9,8 @@ export interface OutboundSms {
   body: string;
   /** Inbound MessageSid of the task; the status callback carries it back to the task stream. None: no callback. */
   taskMessageSid?: string;
+  /** A person's reply (stream reply-<id>): the status callback carries it back to that stream. */
+  replyId?: string;
 }
 
 export type SendResult =
@@ -41,13 +43,14 @@ export function createSmsProvider(config: Config): SmsProvider {
   const callbackBase = `${publicUrl(config)}/sms/status`;
   return {
     name: 'twilio',
-    async send({ to, body, taskMessageSid }) {
+    async send({ to, body, taskMessageSid, replyId }) {
       try {
         const message = await client.messages.create({
           to,
           from,
           body,
           ...(taskMessageSid ? { statusCallback: `${callbackBase}?task=${encodeURIComponent(taskMessageSid)}` } : {}),
+          ...(replyId ? { statusCallback: `${callbackBase}?reply=${encodeURIComponent(replyId)}` } : {}),
         });
         return { status: 'sent', providerMessageSid: message.sid, provider: 'twilio' };
       } catch (error) {

@@ -5,43 +5,42 @@ import { type Classification, classify } from '../domain/classifier/rules.js';
 import { smsStream, userStream } from '../domain/events/envelope.js';
 import { maskPhone, maskPhonesIn } from '../domain/phone.js';
 import {
+  AGENT_CONFIRMATION,
   detectKeyword,
   HELP_TEXT,
   type Keyword,
   NOTHING_MORE_TEXT,
+  parseAgentKeywords,
   RESET_CONFIRMATION,
   rateLimitText,
   START_CONFIRMATION,
   STOP_CONFIRMATION,
 } from '../domain/sms/keywords.js';
 import { planMedia } from '../domain/sms/media.js';
-import { fitToBudget, measure, normalizeReply } from '../domain/sms/segments.js';
+import { fitToBudget, normalizeReply } from '../domain/sms/segments.js';
 import { replyBlockedReason, type UnreplyableReason } from '../domain/sms/sender.js';
 import { spendCapText } from '../domain/sms/spend-text.js';
 import { afterAiFailure, modelForAttempt } from '../domain/sms-task/ai-attempts.js';
-import type {
-  ReplyIntentRecorded,
-  ReplyKind,
-  ReplySent,
-  ReplyWithheldReason,
-  TaskOutcome,
-} from '../domain/sms-task/events.js';
+import type { ReplyKind, ReplySent, ReplyWithheldReason, TaskOutcome } from '../domain/sms-task/events.js';
 import { estimateCostUsd } from '../domain/sms-task/pricing.js';
 import { conversationHistory } from '../domain/user/conversation.js';
 import { decideKeywordReply } from '../domain/user/keyword-quota.js';
 import { decideUsage } from '../domain/user/quota.js';
 import type { UserState } from '../domain/user/state.js';
+import { activeTakeover } from '../domain/user/takeover.js';
 import { type RecordedEvent, WrongExpectedVersionError } from '../eventstore/port.js';
 import { aiPrices, fallbackModelFor, quotaPolicy, replyDestinations } from '../infra/config.js';
 import { withheldOutcome } from '../workflows/outcomes.js';
 import type { SmsTaskInput, SmsTaskOutcome, SmsTaskStep } from '../workflows/types.js';
 import { workflowIdFor } from '../workflows/types.js';
+import { alertAgentWanted } from './agent-alert.js';
 import { AiCallError } from './ai-client.js';
 import type { ActivityDeps } from './deps.js';
 import { aiRejected, retryAfter } from './errors.js';
 import { appendEvents, type Causation, type Draft, findLast, readStreamOrEmpty } from './event-log.js';
 import { createMediaStep } from './media.js';
-import { findIntendedSend, simulatorProvider } from './sms-provider.js';
+import { sendOnce } from './reply-send.js';
+import { simulatorProvider } from './sms-provider.js';
 import { recordSmsReceived } from './sms-received.js';
 import { createSpendCheck, maxCompletionTokens } from './spend-check.js';
 import { createUserStateReader } from './user-state-reader.js';
@@ -52,6 +51,8 @@ export interface UserSnapshot {
   pendingMore: boolean;
   /** Set when no reply can go to the sender (a ReplyWithheld was recorded): the task ends there. */
   unreplyable?: UnreplyableReason;
+  /** A person has the conversation (domain/user/takeover.ts): keywords still work, the AI does not answer. */
+  takenOver?: boolean;
 }
 
 export interface ReplyRequest {
@@ -105,6 +106,7 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
 
   const destinations = replyDestinations(config);
   const keywordLimits = { perHour: config.KEYWORD_REPLIES_PER_HOUR, perDay: config.KEYWORD_REPLIES_PER_DAY };
+  const agentWords = parseAgentKeywords(config.AGENT_KEYWORDS);
 
   /** Why no reply may go to this sender at all. The simulator texts nobody, so only its sender kind counts. */
   function unreplyableReason(input: SmsTaskInput): UnreplyableReason | undefined {
@@ -177,19 +179,6 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
     );
   }
 
-  async function recordSent(
-    input: SmsTaskInput,
-    c: Causation,
-    planned: ReplyIntentRecorded['data'],
-    providerMessageSid: string,
-    provider: 'twilio' | 'simulator',
-  ): Promise<ReplyResult> {
-    const measured = measure(planned.body);
-    const data = { ...planned, providerMessageSid, provider, segments: measured.segments, encoding: measured.encoding };
-    await appendEvents(store, smsStream(input.messageSid), [{ type: 'ReplySent', step: 'reply', data }], c);
-    return sentResult(data, planned.body.length);
-  }
-
   const singleSteps = {
     /** SmsReceived on the task stream; on first contact UserRegistered on the user stream. */
     async recordReceived(input: SmsTaskInput): Promise<UserSnapshot> {
@@ -228,6 +217,7 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
         optedOut: user.state.optedOut,
         tier: user.state.tier,
         pendingMore: user.state.pendingMore !== undefined,
+        ...(activeTakeover(user.state, now()) && { takenOver: true }),
       };
     },
 
@@ -270,6 +260,9 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
           return { text: START_CONFIRMATION, kind: 'keyword' as const };
         case 'HELP':
           return { text: HELP_TEXT, kind: 'keyword' as const };
+        case 'AGENT':
+          await alertAgentWanted(deps, input, round);
+          return { text: AGENT_CONFIRMATION, kind: 'keyword' as const };
         case 'RESET':
           await onUser({ type: 'ConversationReset', step: 'reset', data: { messageSid: input.messageSid } });
           return { text: RESET_CONFIRMATION, kind: 'keyword' as const };
@@ -462,69 +455,60 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
     },
 
     /**
-     * Sends at most one reply per task. Twilio's send is not idempotent, so the intent to send is
-     * recorded first: an attempt that finds an intent without its ReplySent (a worker died between
-     * Twilio's answer and the append, whatever the attempt number or retry round) asks Twilio
-     * whether the message went out before sending it. A failed look-up fails the attempt (retried),
-     * never reads as "not sent". Opt-out and the destination are checked just before sending.
+     * Sends at most one reply per task, reconciling a recorded intent with Twilio before any
+     * re-send (activities/reply-send.ts). Opt-out and the destination are checked just before sending.
      */
     async sendReply(request: ReplyRequest): Promise<ReplyResult> {
       const { input, kind, round } = request;
       const stream = smsStream(input.messageSid);
       const events = (await readStreamOrEmpty(store, stream)).events;
-      const sent = findLast(events, 'ReplySent');
-      if (sent) return sentResult(sent.data, request.text.length);
       // A simulated conversation is answered in the simulator even when Twilio is configured:
       // its sender is a made-up number that must never get a real SMS.
       const provider = input.provider === 'simulator' ? simulator : deps.sms;
       const c = cause(input, round);
-      const intent = findLast(events, 'ReplyIntentRecorded');
-      if (intent) {
-        const already = await findIntendedSend(provider, { ...intent.data, recordedAt: intent.metadata.occurredAt });
-        if (already) return recordSent(input, c, intent.data, already, provider.name);
-      }
-      const withheld = unreplyableReason(input) ?? (await optedOutSince(input, events));
-      if (withheld) {
-        await withhold(input, round, kind, withheld);
-        return { status: 'withheld', reason: withheld };
-      }
-      let planned = intent?.data;
-      if (!planned) {
-        const budgeted = kind === 'answer' || kind === 'continuation';
-        const fitted = budgeted
-          ? fitToBudget(request.text, { fromOffset: request.fromOffset ?? 0, maxSegments: config.REPLY_MAX_SEGMENTS })
-          : { part: request.text, nextOffset: request.text.length, hasMore: false };
-        planned = {
-          kind,
-          to: input.from,
-          body: fitted.part,
-          provider: provider.name,
-          sentUpTo: budgeted ? fitted.nextOffset : undefined,
-          hasMore: fitted.hasMore,
-          continuesMessageSid: request.continuesMessageSid,
-        };
-        await appendEvents(store, stream, [{ type: 'ReplyIntentRecorded', step: 'reply-intent', data: planned }], c);
-      }
-      const result = await provider.send({ to: planned.to, body: planned.body, taskMessageSid: input.messageSid });
-      if (result.status === 'recipient_opted_out') {
+      const outcome = await sendOnce(store, {
+        stream,
+        events,
+        cause: c,
+        provider,
+        callback: { taskMessageSid: input.messageSid },
+        blocked: async () =>
+          unreplyableReason(input) ??
+          (await optedOutSince(input, events)) ??
+          (kind === 'answer' && activeTakeover((await readUser(input.from)).state, now()) ? 'taken_over' : undefined),
+        withhold: (reason) => withhold(input, round, kind, reason),
+        plan: () => {
+          const budgeted = kind === 'answer' || kind === 'continuation';
+          const fitted = budgeted
+            ? fitToBudget(request.text, { fromOffset: request.fromOffset ?? 0, maxSegments: config.REPLY_MAX_SEGMENTS })
+            : { part: request.text, nextOffset: request.text.length, hasMore: false };
+          return {
+            kind,
+            to: input.from,
+            body: fitted.part,
+            provider: provider.name,
+            sentUpTo: budgeted ? fitted.nextOffset : undefined,
+            hasMore: fitted.hasMore,
+            continuesMessageSid: request.continuesMessageSid,
+          };
+        },
         // Twilio 21610: the person opted out at the carrier; respect it everywhere.
-        await appendEvents(
-          store,
-          userStream(input.from),
-          [
-            {
-              type: 'UserOptedOut',
-              step: 'carrier-opt-out',
-              data: { source: 'carrier', messageSid: input.messageSid },
-            },
-          ],
-          { ...c, causationId: workflowIdFor(input.messageSid) },
-        );
-        // Closes the intent: the record says why this reply never went out.
-        await withhold(input, round, kind, 'opted_out');
-        return { status: 'recipient_opted_out' };
-      }
-      return recordSent(input, c, planned, result.providerMessageSid, result.provider);
+        optedOutAtCarrier: () =>
+          appendEvents(
+            store,
+            userStream(input.from),
+            [
+              {
+                type: 'UserOptedOut',
+                step: 'carrier-opt-out',
+                data: { source: 'carrier', messageSid: input.messageSid },
+              },
+            ],
+            { ...c, causationId: workflowIdFor(input.messageSid) },
+          ).then(() => undefined),
+      });
+      if (outcome.status === 'sent') return sentResult(outcome.data, request.text.length);
+      return outcome;
     },
 
     /** Conversation memory and MORE bookkeeping on the user stream, after an answer went out. */
@@ -657,7 +641,7 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
         const user = await atStep('received', () => steps.recordReceived(input));
         if (user.unreplyable) return end('unreplyable');
 
-        const keyword = detectKeyword(input.body, { optedOut: user.optedOut });
+        const keyword = detectKeyword(input.body, { optedOut: user.optedOut, agentWords });
         if (keyword) {
           const action = await atStep('keyword', () =>
             steps.applyKeyword({ input, keyword: keyword.keyword, word: keyword.word, round }),
@@ -677,6 +661,7 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
           };
         }
         if (user.optedOut) return end('opted_out');
+        if (user.takenOver) return end('taken_over');
 
         const classification = await atStep('classify', () => steps.classifyMessage({ input, round }));
         const rate = await atStep('rate-check', () => steps.checkRateLimit({ input, round }));

@@ -28,6 +28,7 @@ import analytics from './routes/analytics.js';
 import audit from './routes/audit.js';
 import auth, { authRoutesOptions } from './routes/auth.js';
 import broadcasts, { broadcastRoutesOptions } from './routes/broadcasts.js';
+import conversationActions, { conversationActionOptions } from './routes/conversation-actions.js';
 import devLink, { type DevLinkOptions } from './routes/dev-link.js';
 import errorActions from './routes/error-actions.js';
 import failures from './routes/failures.js';
@@ -106,6 +107,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Admin actions and the audit trail: each change is an event with its actor.
   await app.register(taskActions);
   await app.register(userActions);
+  await app.register(conversationActions, conversationActionOptions(deps.config));
   await app.register(errorActions);
   await app.register(projectionActions);
   await app.register(audit);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseDotenv } from 'dotenv';
+import { detectKeyword, parseAgentKeywords } from '../domain/sms/keywords.js';
 import { destinationsOf, parseReplyDestinations, type ReplyDestinations } from '../domain/sms/sender.js';
 import { PRICES, parsePrices, type TokenPrice } from '../domain/sms-task/pricing.js';
 import type { QuotaPolicy } from '../domain/user/quota.js';
@@ -141,6 +142,19 @@ export const ConfigSchema = Type.Object({
   ),
   PUBLIC_RATE_LIMIT_PER_MINUTE: PositiveInt(600, 'requests per client IP per minute on /sms/*, /health, /ready'),
 
+  // A person takes over a conversation (domain/user/takeover.ts) or is asked for (AGENT keyword).
+  TAKEOVER_HOURS: Type.Number({
+    exclusiveMinimum: 0,
+    maximum: 720,
+    default: 24,
+    description: 'how long a takeover pauses the AI unless released sooner',
+  }),
+  AGENT_KEYWORDS: Type.String({
+    pattern: '^\\s*[A-Za-z0-9]+\\s*(,\\s*[A-Za-z0-9]+\\s*)*$',
+    default: 'AGENT',
+    description: 'comma-separated single words with which a texter asks for a person',
+  }),
+
   // Broadcasts (workflows/broadcast.ts): one message at a time, at most this many per second.
   BROADCAST_RATE_PER_SECOND: Type.Number({
     // A page waits at most 100 s between two messages, well inside its 5-minute timeout.
@@ -236,6 +250,10 @@ function crossChecks(config: Config): { variable: string; message: string }[] {
     } catch (error) {
       problems.push({ variable: 'SMS_ALLOWED_COUNTRIES', message: (error as Error).message });
     }
+  }
+  const taken = parseAgentKeywords(config.AGENT_KEYWORDS).filter((w) => detectKeyword(w) !== undefined);
+  if (taken.length > 0) {
+    problems.push({ variable: 'AGENT_KEYWORDS', message: `${taken.join(', ')} already mean another keyword` });
   }
   return problems;
 }

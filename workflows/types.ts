@@ -36,7 +36,9 @@ export type SmsTaskOutcome =
   /** A spend cap held the SMS back (domain/user/spend.ts). */
   | 'spend_capped'
   /** An MMS whose media the AI cannot see: a polite SMS said what it can, no AI call. */
-  | 'media_unsupported';
+  | 'media_unsupported'
+  /** A person has taken the conversation over (domain/user/takeover.ts): no AI answer. */
+  | 'taken_over';
 
 export type SmsTaskStep = 'received' | 'keyword' | 'classify' | 'rate-check' | 'ai' | 'reply' | 'done';
 
@@ -59,6 +61,25 @@ export const SMS_STATUS = defineSearchAttributeKey('SmsStatus', SearchAttributeT
 export type SmsStatusValue = 'PROCESSING' | 'NEEDS_ATTENTION' | 'COMPLETED' | 'FAILED';
 
 export const workflowIdFor = (messageSid: string) => `sms-${messageSid}`;
+
+/** A reply written by a person (workflows/human-reply.ts), sent on stream `reply-<replyId>`. */
+export interface HumanReplyInput {
+  replyId: string;
+  /** E.164 of the person texted. */
+  to: string;
+  text: string;
+  /** Who wrote it, as the admin API knows them. */
+  actor: { name: string; role: 'admin' | 'ops' | 'analyst'; kind: 'session' | 'token' | 'bootstrap' };
+  /** The channel the person's last SMS came through: a simulated conversation is answered in the simulator. */
+  provider: 'twilio' | 'simulator';
+}
+
+export type HumanReplyResult =
+  | { status: 'sent'; providerMessageSid: string; segments: number }
+  /** Nothing sent: opted out (since the API checked, or at the carrier), or a destination we do not text. */
+  | { status: 'withheld'; reason: string };
+
+export const humanReplyWorkflowId = (replyId: string) => `reply-${replyId}`;
 
 /** Broadcasts (workflows/broadcast.ts). */
 export interface BroadcastCounts {

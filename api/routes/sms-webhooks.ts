@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { TWILIO_OPTED_OUT } from '../../activities/sms-provider.js';
 import { recordSmsReceived } from '../../activities/sms-received.js';
 import { currentSchemaVersion } from '../../domain/events/catalogue.js';
-import { eventId, smsStream, userStream } from '../../domain/events/envelope.js';
+import { eventId, humanReplyStream, smsStream, userStream } from '../../domain/events/envelope.js';
 import { toE164 } from '../../domain/phone.js';
 import { inboundBody } from '../../domain/sms/inbound-body.js';
 import { parseInboundMedia } from '../../domain/sms/media.js';
@@ -62,7 +62,9 @@ const smsWebhooks: FastifyPluginAsyncTypebox<SmsWebhookOptions> = async (app, op
       schema: { querystring: StatusCallbackQuery, body: StatusCallbackForm },
     },
     async (request, reply) => {
-      const { task } = request.query;
+      const { task, reply: replyId } = request.query;
+      if ((task === undefined) === (replyId === undefined)) throw new BadRequestError('expected one of task, reply');
+      const stream = task !== undefined ? smsStream(task) : humanReplyStream(replyId as string);
       const form = request.body;
       const status = form.MessageStatus.toLowerCase() as DeliveryStatus;
       if (!DELIVERY_STATUSES.includes(status)) throw new BadRequestError(`unknown MessageStatus ${form.MessageStatus}`);
@@ -70,12 +72,12 @@ const smsWebhooks: FastifyPluginAsyncTypebox<SmsWebhookOptions> = async (app, op
       const correlationId = `status-${form.MessageSid}`;
       const metadata = (type: string) => ({
         correlationId,
-        causationId: `sms-${task}`,
+        causationId: stream,
         occurredAt: new Date().toISOString(),
         schemaVersion: currentSchemaVersion(type),
       });
       // One id per (message, status, error): Twilio's retried callbacks append nothing new.
-      await app.eventStore.append(smsStream(task), [
+      await app.eventStore.append(stream, [
         {
           id: eventId(correlationId, `${status}/${errorCode ?? ''}`),
           type: 'DeliveryStatusUpdated',
@@ -89,7 +91,7 @@ const smsWebhooks: FastifyPluginAsyncTypebox<SmsWebhookOptions> = async (app, op
           {
             id: eventId(correlationId, 'carrier-opt-out'),
             type: 'UserOptedOut',
-            data: { source: 'carrier', messageSid: task },
+            data: { source: 'carrier', ...(task && { messageSid: task }) },
             metadata: metadata('UserOptedOut'),
           },
         ]);

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { UserEvent } from '../../domain/user/events.js';
 import { type QuotaPolicy, windowBounds } from '../../domain/user/quota.js';
 import { userStateFrom } from '../../domain/user/state.js';
+import { activeTakeover } from '../../domain/user/takeover.js';
 import { StreamNotFoundError } from '../../eventstore/port.js';
 import { createReadModelQueries } from '../../projections/queries.js';
 import { NotFoundError } from '../plugins/error-handler.js';
@@ -72,7 +73,13 @@ const users: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (app, options)
         queries.costForPhone(phone),
         queries.conversation(phone, { limit: 50 }),
       ]);
-      return { user, usage: { tier: state.tier, windows }, cost, conversation };
+      return {
+        user,
+        usage: { tier: state.tier, windows },
+        cost,
+        conversation,
+        takeover: activeTakeover(state, at) ?? null,
+      };
     },
   );
 };

@@ -16,7 +16,11 @@ export const InboundSmsForm = Type.Object(
 );
 export type InboundSmsForm = Static<typeof InboundSmsForm>;
 
-export const StatusCallbackQuery = Type.Object({ task: Type.String({ pattern: '^(SM|MM)[0-9a-zA-Z]{10,64}$' }) });
+/** One of the two: the task an answer belongs to, or the id of a person's reply (stream reply-<id>). */
+export const StatusCallbackQuery = Type.Object({
+  task: Type.Optional(Type.String({ pattern: '^(SM|MM)[0-9a-zA-Z]{10,64}$' })),
+  reply: Type.Optional(Type.String({ format: 'uuid' })),
+});
 
 export const StatusCallbackForm = Type.Object(
   {

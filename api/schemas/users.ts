@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { MessageView } from '../../projections/messages/queries.js';
 import { Page } from '../../projections/shared/view.js';
 import { UserFilter, UserView } from '../../projections/users/queries.js';
+import { TakeoverView } from './conversation-actions.js';
 
 export const UserListQuery = UserFilter;
 export const UserList = Page(UserView);
@@ -20,4 +21,6 @@ export const UserDetail = Type.Object({
   usage: Type.Object({ tier: Type.String(), windows: Type.Array(Window) }),
   cost: Type.Object({ tasks: Type.Integer(), tokens: Type.Integer(), costUsd: Type.Number() }),
   conversation: Page(MessageView),
+  /** A person has the conversation now (null: the AI answers). */
+  takeover: Type.Union([TakeoverView, Type.Null()]),
 });

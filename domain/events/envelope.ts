@@ -57,6 +57,8 @@ export const streamCategory = (stream: string) => stream.split('-', 1)[0] ?? str
 export const smsStream = (messageSid: string) => `sms-${messageSid}`;
 export const userStream = (phoneE164: string) => `user-${phoneE164}`;
 export const broadcastStream = (broadcastId: string) => `broadcast-${broadcastId}`;
+/** A reply written by a person (workflow humanReply): its intent, send and delivery updates. */
+export const humanReplyStream = (replyId: string) => `reply-${replyId}`;
 
 /** The event type a catalogue entry describes. */
 export type EventOf<D extends { type: string; data: TSchema }> = Event<D['type'], Static<D['data']>>;

@@ -21,6 +21,8 @@ export const Keyword = Type.Union([
   Type.Literal('HELP'),
   Type.Literal('RESET'),
   Type.Literal('MORE'),
+  /** The texter asks for a person (AGENT_KEYWORDS): ops are alerted. */
+  Type.Literal('AGENT'),
 ]);
 export type Keyword = Static<typeof Keyword>;
 
@@ -34,6 +36,8 @@ export const ReplyKind = Type.Union([
   Type.Literal('error'),
   /** The polite SMS for media the AI cannot see (domain/sms/media.ts). */
   Type.Literal('media_unsupported'),
+  /** Written by a person through the admin API (workflow humanReply). */
+  Type.Literal('human'),
 ]);
 export type ReplyKind = Static<typeof ReplyKind>;
 export const DELIVERY_STATUSES = [
@@ -62,6 +66,8 @@ export const TaskOutcome = Type.Union([
   Type.Literal('spend_capped'),
   /** An MMS whose media the AI cannot see (not an image, or no vision model): a polite SMS, no AI call. */
   Type.Literal('media_unsupported'),
+  /** A person has taken the conversation over: recorded, no AI answer. */
+  Type.Literal('taken_over'),
 ]);
 export type TaskOutcome = Static<typeof TaskOutcome>;
 
@@ -166,6 +172,8 @@ export const ReplySent = defineEvent(
     hasMore: Type.Boolean(),
     /** For a continuation: the task whose answer this part continues. */
     continuesMessageSid: Type.Optional(Type.String()),
+    /** Kind 'human': who wrote it (the actor's name). */
+    by: Type.Optional(Type.String()),
   }),
 );
 /**
@@ -184,6 +192,7 @@ export const ReplyIntentRecorded = defineEvent(
     sentUpTo: Type.Optional(Type.Integer({ minimum: 0 })),
     hasMore: Type.Boolean(),
     continuesMessageSid: Type.Optional(Type.String()),
+    by: Type.Optional(Type.String()),
   }),
 );
 export const ReplyWithheldReason = Type.Union([
@@ -193,6 +202,8 @@ export const ReplyWithheldReason = Type.Union([
   Type.Literal('unrecognized_sender'),
   Type.Literal('country_not_allowed'),
   Type.Literal('keyword_limit'),
+  /** A person took the conversation over while the AI was answering: the AI's answer is not sent. */
+  Type.Literal('taken_over'),
 ]);
 export type ReplyWithheldReason = Static<typeof ReplyWithheldReason>;
 /** Why no reply went out where one would have. */

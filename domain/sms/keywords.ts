@@ -28,6 +28,8 @@ export interface KeywordContext {
    * subscribed sender YES is an ordinary answer to the assistant ("yes, show me"), not a keyword.
    */
   optedOut?: boolean;
+  /** Upper-case words that ask for a person (AGENT_KEYWORDS); none when not given. */
+  agentWords?: readonly string[];
 }
 
 export interface DetectedKeyword {
@@ -46,7 +48,10 @@ export function detectKeyword(body: string, context: KeywordContext = {}): Detec
   const word = body.trim().replace(TRAILING_PUNCTUATION, '');
   if (word.length === 0 || /\s/u.test(word)) return undefined;
   const upper = word.toUpperCase();
-  const keyword = KEYWORDS[upper] ?? (upper === 'YES' && context.optedOut ? 'START' : undefined);
+  const keyword =
+    KEYWORDS[upper] ??
+    (upper === 'YES' && context.optedOut ? 'START' : undefined) ??
+    (context.agentWords?.includes(upper) ? 'AGENT' : undefined);
   return keyword ? { keyword, word } : undefined;
 }
 
@@ -65,6 +70,16 @@ export const START_CONFIRMATION =
 export const RESET_CONFIRMATION = 'Conversation cleared. Your next message starts a fresh conversation.';
 
 export const NOTHING_MORE_TEXT = 'There is nothing more to send: the last answer was complete. Text a new question!';
+
+export const AGENT_CONFIRMATION =
+  'Thanks, we have asked a person to look at your conversation. They will reply here as soon as they can.';
+
+/** AGENT_KEYWORDS ("agent, human") as the upper-case words detectKeyword matches. */
+export const parseAgentKeywords = (list: string): string[] =>
+  list
+    .split(',')
+    .map((w) => w.trim().toUpperCase())
+    .filter((w) => w !== '');
 
 export const ERROR_TEXT =
   'Sorry, something went wrong while answering your message. Please try again in a few minutes.';

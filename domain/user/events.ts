@@ -69,6 +69,21 @@ export const UserProfileUpdated = defineEvent(
   }),
 );
 
+/** A person (ops, admin) answers this number instead of the AI until `until` or a release. */
+export const ConversationTakenOver = defineEvent(
+  'ConversationTakenOver',
+  Type.Object({
+    by: Type.String({ minLength: 1 }),
+    reason: Type.Optional(Type.String({ maxLength: 500 })),
+    until: Type.String({ format: 'date-time' }),
+  }),
+);
+/** The AI answers again: released by a person (`by`) before the takeover's `until`. */
+export const ConversationReleased = defineEvent(
+  'ConversationReleased',
+  Type.Object({ by: Type.String({ minLength: 1 }) }),
+);
+
 export const userEvents = [
   UserRegistered,
   UsageRecorded,
@@ -82,6 +97,8 @@ export const userEvents = [
   TierChanged,
   UserProfileUpdated,
   ...spendEvents,
+  ConversationTakenOver,
+  ConversationReleased,
 ] as const;
 
 export type UserRegistered = EventOf<typeof UserRegistered>;
@@ -95,6 +112,8 @@ export type ConversationTurnRecorded = EventOf<typeof ConversationTurnRecorded>;
 export type ReplyProgressRecorded = EventOf<typeof ReplyProgressRecorded>;
 export type TierChanged = EventOf<typeof TierChanged>;
 export type UserProfileUpdated = EventOf<typeof UserProfileUpdated>;
+export type ConversationTakenOver = EventOf<typeof ConversationTakenOver>;
+export type ConversationReleased = EventOf<typeof ConversationReleased>;
 
 export type UserEvent =
   | UserRegistered
@@ -108,4 +127,6 @@ export type UserEvent =
   | ReplyProgressRecorded
   | TierChanged
   | UserProfileUpdated
-  | SpendEvent;
+  | SpendEvent
+  | ConversationTakenOver
+  | ConversationReleased;

@@ -1,5 +1,6 @@
 import type { RateLimitHit, RateWindow, Tier, UserEvent } from './events.js';
 import { copySpendState, evolveSpend, initialSpendState, type SpendState } from './spend.js';
+import type { Takeover } from './takeover.js';
 
 export interface UsageEntry {
   messageSid: string;
@@ -39,6 +40,8 @@ export interface UserState {
   pendingMore?: { messageSid: string; sentUpTo: number };
   /** AI spend per calendar window and the reservations still open (domain/user/spend.ts). */
   spend: SpendState;
+  /** The latest takeover not released; whether it still holds at a time is domain/user/takeover.ts. */
+  takeover?: Takeover;
 }
 
 export const MAX_TURNS_KEPT = 10;
@@ -141,6 +144,10 @@ function step(state: UserState, event: UserEvent, own: boolean): UserState {
     case 'SpendRecorded':
     case 'SpendCapHit':
       return { ...state, spend: evolveSpend(own ? state.spend : copySpendState(state.spend), event) };
+    case 'ConversationTakenOver':
+      return { ...state, takeover: { ...event.data, since: event.metadata.occurredAt } };
+    case 'ConversationReleased':
+      return { ...state, takeover: undefined };
     default:
       // Compile-time exhaustiveness; at run time an event type this code does not know changes nothing.
       event satisfies never;

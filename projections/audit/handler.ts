@@ -4,7 +4,8 @@ import { iso, type Row, saveRows } from '../shared/rows.js';
 /**
  * The event types the admin API appends. Only those carrying `metadata.actor` become rows: a
  * UserOptedOut from a STOP keyword has none. TaskRetryRequested is not listed: the workflow
- * appends it without an actor; the API's own TaskRetrySignalled says who asked.
+ * appends it without an actor; the API's own TaskRetrySignalled says who asked. ReplySent has an
+ * actor only when a person wrote the reply (workflow humanReply); answers and keywords have none.
  */
 export const AUDIT_EVENTS = [
   'TierChanged',
@@ -20,6 +21,9 @@ export const AUDIT_EVENTS = [
   'BroadcastStarted',
   'BroadcastCancelled',
   'AiBudgetChanged',
+  'ConversationTakenOver',
+  'ConversationReleased',
+  'ReplySent',
 ] as const;
 type AuditProjectionEvent = ProjectionEvent<(typeof AUDIT_EVENTS)[number]>;
 
@@ -56,7 +60,10 @@ export const auditReadModel = defineReadModel<(typeof AUDIT_EVENTS)[number]>({
         case 'ApiTokenRevoked':
         case 'BroadcastStarted':
         case 'BroadcastCancelled':
-        case 'AiBudgetChanged': {
+        case 'AiBudgetChanged':
+        case 'ConversationTakenOver':
+        case 'ConversationReleased':
+        case 'ReplySent': {
           const row = rowOf(event);
           if (row) rows.push(row);
           break;

@@ -20,7 +20,7 @@ export const MessageView = Type.Object({
   phone: Nullable(S),
   direction: Type.Union([Type.Literal('in'), Type.Literal('out')]),
   body: Nullable(S),
-  /** 'sms' inbound; answer | continuation | keyword | rate_limit | error | broadcast outbound. */
+  /** 'sms' inbound; answer | continuation | keyword | rate_limit | error | broadcast | human (written by a person) outbound. */
   kind: Nullable(S),
   taskMessageSid: Nullable(S),
   broadcastId: Nullable(S),
@@ -69,6 +69,15 @@ export function messageQueries(db: Queryable, schema: string) {
       );
       const page = toPage(rows, limit, (r) => encodeCursor(r.createdAt, r.id));
       return { items: page.items.reverse(), nextCursor: page.nextCursor };
+    },
+
+    /** The channel (twilio, simulator) of the person's latest SMS, if any: a reply goes back the same way. */
+    async lastInboundProvider(phone: string): Promise<string | undefined> {
+      const { rows } = await db.query<{ provider: string | null }>(
+        `SELECT provider FROM ${messages} WHERE phone = $1 AND direction = 'in' ORDER BY created_at DESC LIMIT 1`,
+        [phone],
+      );
+      return rows[0]?.provider ?? undefined;
     },
 
     /** The inbound SMS of a task and every reply sent for it, oldest first. */

@@ -82,6 +82,11 @@ function legacyEvolve(state: UserState, event: UserEvent): UserState {
           ...Object.fromEntries(Object.entries(event.data).filter(([, v]) => v !== undefined)),
         },
       };
+    // Added with issue #15 (takeover); not part of the pre-#18 fold, folded the obvious way.
+    case 'ConversationTakenOver':
+      return { ...state, takeover: { ...event.data, since: event.metadata.occurredAt } };
+    case 'ConversationReleased':
+      return { ...state, takeover: undefined };
     default:
       // Spend events came after issue #18: the oracle folds none (its generated streams hold none).
       return state;

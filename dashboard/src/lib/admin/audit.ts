@@ -18,6 +18,9 @@ export const AUDIT_ACTIONS = [
   'ApiTokenRevoked',
   'BroadcastStarted',
   'BroadcastCancelled',
+  'ConversationTakenOver',
+  'ConversationReleased',
+  'ReplySent',
 ] as const;
 
 export const PAGE_SIZE = 50;
