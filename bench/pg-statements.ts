@@ -14,6 +14,7 @@ import { freePort } from '../infra/ports.js';
 import { measureEndToEnd } from './support/e2e.js';
 import { HttpClient } from './support/http-client.js';
 import { startBenchInfra } from './support/infra.js';
+import { cpuSecondsOf } from './support/proc.js';
 import { ReplyTracker } from './support/replies.js';
 import { type RoleProcess, spawnRole, untilHealthy, untilWorkerPolls } from './support/roles.js';
 import { fmt, table } from './support/stats.js';
@@ -43,6 +44,11 @@ async function main() {
     PORT: String(port),
     PUBLIC_URL: publicUrl,
     TEMPORAL_TASK_QUEUE: QUEUE,
+    // Settings under trial, passed on from this process's environment.
+    ...(Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('PROJECTOR_'))) as Record<
+      string,
+      string
+    >),
   });
   const pool = createPool(infra.databaseUrl, { max: 2, applicationName: 'bench' });
   try {
@@ -68,6 +74,13 @@ async function main() {
     });
     await new Promise((r) => setTimeout(r, 3000));
     await pool.query('SELECT pg_stat_statements_reset()');
+    const pids: Record<string, number> = {
+      postgres: infra.postgres.pid,
+      projector: projector.pid,
+      worker: worker.pid,
+      api: api.pid,
+    };
+    const cpuBefore = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSecondsOf(pid)]));
     const result = await measureEndToEnd({
       http,
       tracker,
@@ -80,6 +93,9 @@ async function main() {
     });
     // Let the projector and the workflows' last appends finish.
     await new Promise((r) => setTimeout(r, 5000));
+    const cpuMsPerSms = Object.fromEntries(
+      Object.entries(pids).map(([k, pid]) => [k, ((cpuSecondsOf(pid) - (cpuBefore[k] ?? 0)) * 1000) / result.answered]),
+    );
     http.close();
     const { rows } = await pool.query<{ query: string; calls: string; ms: number; rows: string }>(
       `SELECT regexp_replace(query, '\\s+', ' ', 'g') AS query, calls, total_exec_time AS ms, rows
@@ -95,12 +111,15 @@ async function main() {
       share: r.ms / totalMs,
     }));
     if (args.json) {
-      process.stdout.write(`${JSON.stringify({ answered: n, totalCalls, totalMs, top }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ answered: n, cpuMsPerSms, totalCalls, totalMs, top }, null, 2)}\n`);
       return;
     }
     process.stdout.write(
       `${n} answered SMS (${os.cpus().length} cores, load ${os.loadavg()[0]?.toFixed(1)}): ` +
-        `${fmt(totalCalls / n, 1)} statements and ${fmt(totalMs / n, 2)} ms of execution per SMS\n\n`,
+        `${fmt(totalCalls / n, 1)} statements and ${fmt(totalMs / n, 2)} ms of execution per SMS; CPU-ms per SMS ` +
+        `${Object.entries(cpuMsPerSms)
+          .map(([k, ms]) => `${k} ${fmt(ms)}`)
+          .join(', ')} (${fmt(result.completedPerSecond)} SMS/s)\n\n`,
     );
     process.stdout.write(
       `${table(

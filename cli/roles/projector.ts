@@ -22,7 +22,13 @@ export async function startProjector(ctx: RoleContext): Promise<RunningProjector
     applicationName: 'sms-agent-projector',
     timeouts: pgTimeouts(ctx.config),
   });
-  const running = startProjectors({ store, databaseUrl: ctx.databaseUrl, pool, logger });
+  const running = startProjectors({
+    store,
+    databaseUrl: ctx.databaseUrl,
+    pool,
+    logger,
+    tuning: { lingerMs: ctx.config.PROJECTOR_LINGER_MS },
+  });
   return {
     name: 'projector',
     stats: running.stats,
