@@ -4,7 +4,7 @@
  * calls and execution time per answered SMS, busiest first, and which role's connection ran it.
  * A diagnosis for issue #18's PostgreSQL lever, not a benchmark with targets (`npm run bench` is).
  *
- *   node --import tsx bench/pg-statements.ts [--sms 300] [--concurrency 32] [--top 25] [--json]
+ *   node --import tsx bench/pg-statements.ts [--sms 300] [--concurrency 32] [--top 25] [--json] [--profile-worker dir]
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -25,6 +25,8 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '32' },
     top: { type: 'string', default: '25' },
     json: { type: 'boolean', default: false },
+    /** Write a V8 CPU profile of the worker (node --cpu-prof) into this folder when it stops. */
+    'profile-worker': { type: 'string' },
   },
 });
 const QUEUE = 'bench-pg-statements';
@@ -55,7 +57,9 @@ async function main() {
     const migrate = spawnRole('migrate', { role: 'migrate' }, env, logFile('migrate'));
     if ((await migrate.exited).code !== 0) throw new Error(`migrate failed; see ${logFile('migrate')}`);
     await pool.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
-    const worker = spawnRole('worker', { role: 'worker' }, env, logFile('worker'));
+    const profile = args['profile-worker'];
+    const nodeArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profile)}`] : [];
+    const worker = spawnRole('worker', { role: 'worker', nodeArgs }, env, logFile('worker'));
     const projector = spawnRole('projector', { role: 'projector' }, env, logFile('projector'));
     const api = spawnRole('api', { role: 'api' }, env, logFile('api'));
     roles.push(worker, projector, api);

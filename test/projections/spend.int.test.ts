@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dailyStatsReadModel } from '../../projections/daily-stats/handler.js';
 import { aiSpendBetween, aiSpendOn } from '../../projections/daily-stats/spend.js';
 import { createReadModelQueries } from '../../projections/queries.js';
+import { READ_MODEL_SCHEMA } from '../../projections/shared/sql.js';
 import { tasksReadModel } from '../../projections/tasks/handler.js';
 import { applyAgain, dumpTables, eventLog, project, readModelDatabase } from './support/harness.js';
 
@@ -78,6 +79,19 @@ describe('spend in the read models', () => {
     expect(await queries.dailyStats({ from: '2026-02-03', to: '2026-02-03' })).toMatchObject([
       { received: 2, answered: 1, spendCapped: 1, rateLimited: 0, costUsd: 0.25 },
     ]);
+    // Analysts see the count in their view of the daily figures (migration 010)
+    const client = await db.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SET LOCAL ROLE analyst');
+      const { rows } = await client.query(
+        `SELECT spend_capped FROM ${READ_MODEL_SCHEMA}.v_daily_stats WHERE day = '2026-02-03'`,
+      );
+      expect(rows).toEqual([{ spend_capped: 1 }]);
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
     // Everyone's spend, as the worker's budget check and the Overview read it
     expect(await aiSpendOn(db.pool, '2026-02-03')).toBe(0.25);
     expect(await aiSpendOn(db.pool, '2026-02-04')).toBe(0);
