@@ -179,6 +179,10 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
     );
   }
 
+  /** The cost of the task's AI answer, when it has one. */
+  const answerCost = async (input: SmsTaskInput) =>
+    findLast((await readStreamOrEmpty(store, smsStream(input.messageSid))).events, 'AiResponseGenerated')?.data.costUsd;
+
   const singleSteps = {
     /** SmsReceived on the task stream; on first contact UserRegistered on the user stream. */
     async recordReceived(input: SmsTaskInput): Promise<UserSnapshot> {
@@ -374,10 +378,7 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
       const { input, classification, round } = params;
       const stream = smsStream(input.messageSid);
       const earlier = findLast((await readStreamOrEmpty(store, stream)).events, 'AiResponseGenerated');
-      if (earlier) {
-        await recordSpend(input, earlier.data.costUsd); // a no-op unless a crash came between the two appends
-        return { text: earlier.data.text, model: earlier.data.model };
-      }
+      if (earlier) return { text: earlier.data.text, model: earlier.data.model };
 
       // An MMS with images: fetched here, so the bytes never leave this call (activities/media.ts).
       const vision = await mediaForVision(input, {
@@ -450,7 +451,7 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
         ],
         cause(input, round),
       );
-      await recordSpend(input, costUsd);
+      // The cost reaches the user stream with the delivery (finishTask): one append fewer per SMS.
       return { text, model: completion.model };
     },
 
@@ -520,9 +521,18 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
       answer?: string;
       sentUpTo: number;
       hasMore: boolean;
+      /** The answer's cost, replacing its spend reservation (domain/user/spend.ts). */
+      spendUsd?: number;
     }) {
       const { input, round } = params;
       const drafts: Parameters<typeof appendEvents>[2] = [];
+      if (params.spendUsd !== undefined) {
+        drafts.push({
+          type: 'SpendRecorded',
+          step: 'spend',
+          data: { messageSid: input.messageSid, costUsd: params.spendUsd, at: cause(input, round).now.toISOString() },
+        });
+      }
       if (params.answer !== undefined && params.question !== undefined) {
         drafts.push({
           type: 'ConversationTurnRecorded',
@@ -589,12 +599,10 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
         step: 'abandoned',
         data: { step: params.step, lastError: errorText(params.lastError), retryWindow: params.retryWindow, round },
       });
-      // No answer will come: its spend reservation is released (a cost of 0; an answered task has its cost already).
-      const answered = findLast(
-        (await readStreamOrEmpty(store, smsStream(input.messageSid))).events,
-        'AiResponseGenerated',
-      );
-      if (!answered) await recordSpend(input, 0);
+      // No reply will go out: the reservation still open is closed with what the AI cost (0 without an answer).
+      if ((await readUser(input.from)).state.spend.open.has(input.messageSid)) {
+        await recordSpend(input, (await answerCost(input)) ?? 0);
+      }
       logger.warn({ workflowId: workflowIdFor(input.messageSid), step: params.step }, 'task abandoned: no retry came');
     },
 
@@ -695,9 +703,12 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
         const { input, round, reply } = params;
         let outcome = params.outcome;
         const sent = await atStep('reply', () => steps.sendReply({ input, round, ...reply }));
+        // What the AI's answer cost goes to the user stream once, with the delivery when there is one.
+        const spendUsd = reply.kind === 'answer' ? await answerCost(input) : undefined;
         if (sent.status !== 'sent') {
           // A rate-limit notice withheld leaves the task rate-limited all the same.
           if (reply.kind !== 'rate_limit') outcome = withheldOutcome(sent);
+          if (spendUsd !== undefined) await atStep('reply', () => recordSpend(input, spendUsd));
         } else if (reply.kind === 'answer' || reply.continuesMessageSid) {
           await atStep('reply', () =>
             steps.recordDelivery({
@@ -707,6 +718,7 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
               ...(reply.kind === 'answer' && { question: input.body, answer: reply.text }),
               sentUpTo: sent.sentUpTo,
               hasMore: sent.hasMore,
+              spendUsd,
             }),
           );
         }

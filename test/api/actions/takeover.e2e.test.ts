@@ -174,7 +174,14 @@ describe('a person takes over a conversation', () => {
     expect(dataOf(events, 'ReplyWithheld')).toEqual([{ kind: 'answer', reason: 'taken_over' }]);
     expect(dataOf(events, 'ReplySent')).toEqual([]);
     // Nothing the person did not get goes into the conversation memory
-    expect(dataOf(await stack.events(userStream(phone)), 'ConversationTurnRecorded')).toHaveLength(1);
+    const user = await stack.events(userStream(phone));
+    expect(dataOf(user, 'ConversationTurnRecorded')).toHaveLength(1);
+    // The answer was paid for all the same: its cost closes the reservation, once
+    const cost = dataOf(events, 'AiResponseGenerated')[0]?.costUsd;
+    expect(cost).toBeGreaterThan(0);
+    expect(dataOf(user, 'SpendRecorded').filter((d) => d.messageSid === sent.sid)).toEqual([
+      { messageSid: sent.sid, costUsd: cost, at: expect.any(String) },
+    ]);
   });
 
   it('a human reply is allowed without a takeover; the AI goes on answering', async () => {
