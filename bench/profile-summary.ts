@@ -72,7 +72,7 @@ const rows = (m: Map<string, number>) =>
   [...m.entries()]
     .sort((a, b) => b[1] - a[1])
     .slice(0, top)
-    .map(([k, us]) => [k, fmt(us / 1000, 0), `${fmt((us / total) * 100, 1)}%`]);
+    .map(([k, us]) => [k.length > 100 ? `${k.slice(0, 97)}...` : k, fmt(us / 1000, 0), `${fmt((us / total) * 100, 1)}%`]);
 process.stdout.write(`${fmt(total / 1e6, 2)} s of CPU (idle excluded)\n\n`);
 process.stdout.write(`${table('Self time by package or folder', ['where', 'ms', 'share'], rows(groups))}\n`);
 process.stdout.write(`${table('Busiest functions (self time)', ['function', 'ms', 'share'], rows(functions))}\n`);
