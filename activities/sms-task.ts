@@ -120,8 +120,7 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
    * can arrive while the AI thinks or while a failed task waits for ops. This task's own STOP
    * confirmation still goes out.
    */
-  async function optedOutSince(input: SmsTaskInput, taskEvents: RecordedEvent[]): Promise<'opted_out' | undefined> {
-    const { state } = await readUser(input.from);
+  function optedOutSince(state: UserState, taskEvents: RecordedEvent[]): 'opted_out' | undefined {
     if (!state.optedOut) return undefined;
     return findLast(taskEvents, 'KeywordDetected')?.data.keyword === 'STOP' ? undefined : 'opted_out';
   }
@@ -177,6 +176,67 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
       ],
       { ...c, causationId: workflowIdFor(input.messageSid) },
     );
+  }
+
+  /**
+   * Sends at most one reply per task, reconciling a recorded intent with Twilio before any re-send
+   * (activities/reply-send.ts), given the task stream's events as read just before. Opt-out, the
+   * destination and a takeover are checked just before sending.
+   */
+  async function sendReplyOn(request: ReplyRequest, events: RecordedEvent[]): Promise<ReplyResult> {
+    const { input, kind, round } = request;
+    const stream = smsStream(input.messageSid);
+    // A simulated conversation is answered in the simulator even when Twilio is configured:
+    // its sender is a made-up number that must never get a real SMS.
+    const provider = input.provider === 'simulator' ? simulator : deps.sms;
+    const c = cause(input, round);
+    const outcome = await sendOnce(store, {
+      stream,
+      events,
+      cause: c,
+      provider,
+      callback: { taskMessageSid: input.messageSid },
+      blocked: async () => {
+        const unreplyable = unreplyableReason(input);
+        if (unreplyable) return unreplyable;
+        const { state } = await readUser(input.from);
+        return (
+          optedOutSince(state, events) ?? (kind === 'answer' && activeTakeover(state, now()) ? 'taken_over' : undefined)
+        );
+      },
+      withhold: (reason) => withhold(input, round, kind, reason),
+      plan: () => {
+        const budgeted = kind === 'answer' || kind === 'continuation';
+        const fitted = budgeted
+          ? fitToBudget(request.text, { fromOffset: request.fromOffset ?? 0, maxSegments: config.REPLY_MAX_SEGMENTS })
+          : { part: request.text, nextOffset: request.text.length, hasMore: false };
+        return {
+          kind,
+          to: input.from,
+          body: fitted.part,
+          provider: provider.name,
+          sentUpTo: budgeted ? fitted.nextOffset : undefined,
+          hasMore: fitted.hasMore,
+          continuesMessageSid: request.continuesMessageSid,
+        };
+      },
+      // Twilio 21610: the person opted out at the carrier; respect it everywhere.
+      optedOutAtCarrier: () =>
+        appendEvents(
+          store,
+          userStream(input.from),
+          [
+            {
+              type: 'UserOptedOut',
+              step: 'carrier-opt-out',
+              data: { source: 'carrier', messageSid: input.messageSid },
+            },
+          ],
+          { ...c, causationId: workflowIdFor(input.messageSid) },
+        ).then(() => undefined),
+    });
+    if (outcome.status === 'sent') return sentResult(outcome.data, request.text.length);
+    return outcome;
   }
 
   /** The cost of the task's AI answer, when it has one. */
@@ -455,61 +515,10 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
       return { text, model: completion.model };
     },
 
-    /**
-     * Sends at most one reply per task, reconciling a recorded intent with Twilio before any
-     * re-send (activities/reply-send.ts). Opt-out and the destination are checked just before sending.
-     */
+    /** Sends at most one reply per task (sendReplyOn), on the task stream as it is now. */
     async sendReply(request: ReplyRequest): Promise<ReplyResult> {
-      const { input, kind, round } = request;
-      const stream = smsStream(input.messageSid);
-      const events = (await readStreamOrEmpty(store, stream)).events;
-      // A simulated conversation is answered in the simulator even when Twilio is configured:
-      // its sender is a made-up number that must never get a real SMS.
-      const provider = input.provider === 'simulator' ? simulator : deps.sms;
-      const c = cause(input, round);
-      const outcome = await sendOnce(store, {
-        stream,
-        events,
-        cause: c,
-        provider,
-        callback: { taskMessageSid: input.messageSid },
-        blocked: async () =>
-          unreplyableReason(input) ??
-          (await optedOutSince(input, events)) ??
-          (kind === 'answer' && activeTakeover((await readUser(input.from)).state, now()) ? 'taken_over' : undefined),
-        withhold: (reason) => withhold(input, round, kind, reason),
-        plan: () => {
-          const budgeted = kind === 'answer' || kind === 'continuation';
-          const fitted = budgeted
-            ? fitToBudget(request.text, { fromOffset: request.fromOffset ?? 0, maxSegments: config.REPLY_MAX_SEGMENTS })
-            : { part: request.text, nextOffset: request.text.length, hasMore: false };
-          return {
-            kind,
-            to: input.from,
-            body: fitted.part,
-            provider: provider.name,
-            sentUpTo: budgeted ? fitted.nextOffset : undefined,
-            hasMore: fitted.hasMore,
-            continuesMessageSid: request.continuesMessageSid,
-          };
-        },
-        // Twilio 21610: the person opted out at the carrier; respect it everywhere.
-        optedOutAtCarrier: () =>
-          appendEvents(
-            store,
-            userStream(input.from),
-            [
-              {
-                type: 'UserOptedOut',
-                step: 'carrier-opt-out',
-                data: { source: 'carrier', messageSid: input.messageSid },
-              },
-            ],
-            { ...c, causationId: workflowIdFor(input.messageSid) },
-          ).then(() => undefined),
-      });
-      if (outcome.status === 'sent') return sentResult(outcome.data, request.text.length);
-      return outcome;
+      const events = (await readStreamOrEmpty(store, smsStream(request.input.messageSid))).events;
+      return sendReplyOn(request, events);
     },
 
     /** Conversation memory and MORE bookkeeping on the user stream, after an answer went out. */
@@ -702,9 +711,14 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
       async finishTask(params: FinishTaskRequest): Promise<{ outcome: SmsTaskOutcome }> {
         const { input, round, reply } = params;
         let outcome = params.outcome;
-        const sent = await atStep('reply', () => steps.sendReply({ input, round, ...reply }));
+        // One read of the task stream serves the send and the answer's cost.
+        const events = await atStep(
+          'reply',
+          async () => (await readStreamOrEmpty(store, smsStream(input.messageSid))).events,
+        );
+        const sent = await atStep('reply', () => sendReplyOn({ input, round, ...reply }, events));
         // What the AI's answer cost goes to the user stream once, with the delivery when there is one.
-        const spendUsd = reply.kind === 'answer' ? await answerCost(input) : undefined;
+        const spendUsd = reply.kind === 'answer' ? findLast(events, 'AiResponseGenerated')?.data.costUsd : undefined;
         if (sent.status !== 'sent') {
           // A rate-limit notice withheld leaves the task rate-limited all the same.
           if (reply.kind !== 'rate_limit') outcome = withheldOutcome(sent);

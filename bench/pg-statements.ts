@@ -4,7 +4,7 @@
  * calls and execution time per answered SMS, busiest first, and which role's connection ran it.
  * A diagnosis for issue #18's PostgreSQL lever, not a benchmark with targets (`npm run bench` is).
  *
- *   node --import tsx bench/pg-statements.ts [--sms 300] [--concurrency 32] [--top 25] [--json] [--profile-worker dir]
+ *   node --import tsx bench/pg-statements.ts [--sms 300] [--concurrency 32 | --sequential] [--top 25] [--json] [--profile-worker dir]
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -23,6 +23,8 @@ const { values: args } = parseArgs({
   options: {
     sms: { type: 'string', default: '300' },
     concurrency: { type: 'string', default: '32' },
+    /** One SMS at a time (the next after the reply) instead of a burst: the latency path. */
+    sequential: { type: 'boolean', default: false },
     top: { type: 'string', default: '25' },
     json: { type: 'boolean', default: false },
     /** Write a V8 CPU profile of the worker (node --cpu-prof) into this folder when it stops. */
@@ -91,7 +93,9 @@ async function main() {
       publicUrl,
       scenario: 'burst',
       phase: 2,
-      load: { concurrency: Number(args.concurrency), count: Number(args.sms) },
+      load: args.sequential
+        ? { sequential: Number(args.sms) }
+        : { concurrency: Number(args.concurrency), count: Number(args.sms) },
       timeoutMs: 300_000,
       log,
     });
@@ -120,7 +124,7 @@ async function main() {
     }
     process.stdout.write(
       `${n} answered SMS (${os.cpus().length} cores, load ${os.loadavg()[0]?.toFixed(1)}): ` +
-        `${fmt(totalCalls / n, 1)} statements and ${fmt(totalMs / n, 2)} ms of execution per SMS; CPU-ms per SMS ` +
+        `p50 ${result.latencyMs.p50} ms webhook to reply; ${fmt(totalCalls / n, 1)} statements and ${fmt(totalMs / n, 2)} ms of execution per SMS; CPU-ms per SMS ` +
         `${Object.entries(cpuMsPerSms)
           .map(([k, ms]) => `${k} ${fmt(ms)}`)
           .join(', ')} (${fmt(result.completedPerSecond)} SMS/s)\n\n`,

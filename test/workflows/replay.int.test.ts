@@ -40,6 +40,8 @@ describe('recorded smsTask histories replay on the current workflow code', () =>
         'keyword-stop.json',
         'rate-limited.json',
         'failed-retried.json',
+        // A reply a person wrote (workflow humanReply).
+        'human-reply.json',
         // Recorded with one local activity per quick step, before patch 'two-quick-steps'.
         'step-by-step-answered.json',
         'step-by-step-failed-retried.json',
