@@ -32,7 +32,10 @@ const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 // Sample i lasted until sample i+1: its delta is the next one's timeDelta (microseconds).
 const times: number[] = [];
 let t = 0;
-for (const delta of profile.timeDeltas) times.push((t += delta));
+for (const delta of profile.timeDeltas) {
+  t += delta;
+  times.push(t);
+}
 const end = times.at(-1) ?? 0;
 const from = args['last-seconds'] ? end - Number(args['last-seconds']) * 1e6 : -Infinity;
 
@@ -72,7 +75,11 @@ const rows = (m: Map<string, number>) =>
   [...m.entries()]
     .sort((a, b) => b[1] - a[1])
     .slice(0, top)
-    .map(([k, us]) => [k.length > 100 ? `${k.slice(0, 97)}...` : k, fmt(us / 1000, 0), `${fmt((us / total) * 100, 1)}%`]);
+    .map(([k, us]) => [
+      k.length > 100 ? `${k.slice(0, 97)}...` : k,
+      fmt(us / 1000, 0),
+      `${fmt((us / total) * 100, 1)}%`,
+    ]);
 process.stdout.write(`${fmt(total / 1e6, 2)} s of CPU (idle excluded)\n\n`);
 process.stdout.write(`${table('Self time by package or folder', ['where', 'ms', 'share'], rows(groups))}\n`);
 process.stdout.write(`${table('Busiest functions (self time)', ['function', 'ms', 'share'], rows(functions))}\n`);
