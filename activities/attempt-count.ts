@@ -1,5 +1,5 @@
-import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
+import { withDetail } from './errors.js';
 
 /** What an activity's failure carries in its details so the workflow can record the attempts made. */
 export interface AttemptDetail {
@@ -17,27 +17,8 @@ export const attemptCounting: ActivityInterceptorsFactory = (ctx) => ({
       try {
         return await next(input);
       } catch (error) {
-        throw withAttempt(error, ctx.info.attempt);
+        throw withDetail(error, { attempt: ctx.info.attempt } satisfies AttemptDetail);
       }
     },
   },
 });
-
-function withAttempt(error: unknown, attempt: number): unknown {
-  // Cancellation must stay what it is for the SDK to treat it as one.
-  if (error instanceof CancelledFailure) return error;
-  const cause = error instanceof Error ? error : new Error(String(error));
-  const app = cause instanceof ApplicationFailure ? cause : undefined;
-  const failure = ApplicationFailure.create({
-    message: cause.message,
-    // The type retry policies match on: the failure's own, or the error's class name as the SDK would use.
-    type: app ? (app.type ?? undefined) : cause.name,
-    nonRetryable: app?.nonRetryable ?? false,
-    nextRetryDelay: app?.nextRetryDelay ?? undefined,
-    category: app?.category ?? undefined,
-    details: [...(app?.details ?? []), { attempt } satisfies AttemptDetail],
-    cause: app ? (app.cause ?? undefined) : (cause.cause as Error | undefined),
-  });
-  failure.stack = cause.stack;
-  return failure;
-}

@@ -1,4 +1,4 @@
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 
 /**
  * Error types the workflow's retry policies name in nonRetryableErrorTypes: retrying them cannot
@@ -19,3 +19,27 @@ export const smsRejected = (message: string, cause?: Error) =>
 /** A 429 says when to come back; Temporal waits exactly that long before the next attempt. */
 export const retryAfter = (type: string, message: string, delayMs: number) =>
   ApplicationFailure.create({ type, message, nonRetryable: false, nextRetryDelay: Math.max(100, delayMs) });
+
+/**
+ * The failure as an ApplicationFailure of the same type (retry policies match on it), with
+ * `detail` added to its details: how an activity tells the workflow more than the error says
+ * (the attempt that failed, the step of a combined activity). Cancellation stays what it is, for
+ * the SDK to treat it as one.
+ */
+export function withDetail(error: unknown, detail: object): unknown {
+  if (error instanceof CancelledFailure) return error;
+  const cause = error instanceof Error ? error : new Error(String(error));
+  const app = cause instanceof ApplicationFailure ? cause : undefined;
+  const failure = ApplicationFailure.create({
+    message: cause.message,
+    // The failure's own type, or the error's class name as the SDK would use.
+    type: app ? (app.type ?? undefined) : cause.name,
+    nonRetryable: app?.nonRetryable ?? false,
+    nextRetryDelay: app?.nextRetryDelay ?? undefined,
+    category: app?.category ?? undefined,
+    details: [...(app?.details ?? []), detail],
+    cause: app ? (app.cause ?? undefined) : (cause.cause as Error | undefined),
+  });
+  failure.stack = cause.stack;
+  return failure;
+}

@@ -1,5 +1,5 @@
 import { activityInfo, Context, heartbeat } from '@temporalio/activity';
-import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { ApplicationFailure } from '@temporalio/common';
 import { approxCharsFor, systemPrompt } from '../domain/classifier/prompts.js';
 import { type Classification, classify } from '../domain/classifier/rules.js';
 import { smsStream, userStream } from '../domain/events/envelope.js';
@@ -36,7 +36,7 @@ import { workflowIdFor } from '../workflows/types.js';
 import { alertAgentWanted } from './agent-alert.js';
 import { AiCallError } from './ai-client.js';
 import type { ActivityDeps } from './deps.js';
-import { aiRejected, retryAfter } from './errors.js';
+import { aiRejected, retryAfter, withDetail } from './errors.js';
 import { appendEvents, type Causation, type Draft, findLast, readStreamOrEmpty } from './event-log.js';
 import { createMediaStep } from './media.js';
 import { sendOnce } from './reply-send.js';
@@ -784,26 +784,8 @@ async function atStep<T>(step: SmsTaskStep, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    throw withStep(error, step);
+    throw withDetail(error, { step } satisfies StepDetail);
   }
-}
-
-/** The failure as an ApplicationFailure of the same type (retry policies match on it) with the step added. */
-function withStep(error: unknown, step: SmsTaskStep): unknown {
-  if (error instanceof CancelledFailure) return error;
-  const cause = error instanceof Error ? error : new Error(String(error));
-  const app = cause instanceof ApplicationFailure ? cause : undefined;
-  const failure = ApplicationFailure.create({
-    message: cause.message,
-    type: app ? (app.type ?? undefined) : cause.name,
-    nonRetryable: app?.nonRetryable ?? false,
-    nextRetryDelay: app?.nextRetryDelay ?? undefined,
-    category: app?.category ?? undefined,
-    details: [...(app?.details ?? []), { step } satisfies StepDetail],
-    cause: app ? (app.cause ?? undefined) : (cause.cause as Error | undefined),
-  });
-  failure.stack = cause.stack;
-  return failure;
 }
 
 const sentResult = (data: ReplySent['data'], fullLength: number): ReplyResult => ({

@@ -1,10 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import path from 'node:path';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import type { ChildProcess } from 'node:child_process';
+import { afterAll, describe, expect, it } from 'vitest';
 import { api, useProjections } from '../api/actions/helpers.js';
-import { type SmsStack, useSmsStack } from '../support/sms-stack.js';
+import { useSmsStack } from '../support/sms-stack.js';
 import { broadcastHandle, deliveries, phoneBlock, startBroadcast } from './broadcast-helpers.js';
 import { dataOf } from './helpers.js';
+import { startWorkerProcess } from './worker-child.js';
 
 describe('a broadcast survives its worker dying mid-page', () => {
   const stack = useSmsStack({ BROADCAST_RATE_PER_SECOND: '20' });
@@ -42,23 +42,3 @@ describe('a broadcast survives its worker dying mid-page', () => {
     ]);
   }, 120_000);
 });
-
-/** A worker in its own process on the stack's task queue (test/workflows/worker-process.ts); resolves once it polls. */
-async function startWorkerProcess(stack: SmsStack, extraEnv: Record<string, string> = {}): Promise<ChildProcess> {
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '', ...extraEnv };
-  for (const [key, value] of Object.entries(stack.config)) if (value !== undefined) env[key] = String(value);
-  env.WORKFLOW_BUNDLE_PATH = inject('workflowBundlePath');
-  const script = path.join(import.meta.dirname, 'worker-process.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout?.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('ready')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`worker process exited (${code}): ${stderr}`)));
-  });
-  return child;
-}

@@ -77,3 +77,9 @@ export function formatRelative(iso: string | null | undefined, now: Date, timeZo
 /** 1234567 -> 1,234,567. */
 export const formatCount = (n: number | null | undefined) =>
   n === null || n === undefined || !Number.isFinite(n) ? '—' : new Intl.NumberFormat(LOCALE).format(n);
+
+/** How full a meter is (components/Meter.svelte): its bar's width and colour. */
+export interface MeterShare {
+  percent: number;
+  tone: 'ok' | 'warn' | 'danger';
+}

@@ -1,5 +1,7 @@
 import { api, call } from '../api/client.js';
 import type { paths } from '../api/schema.js';
+import type { MeterShare } from '../format.js';
+import { usagePercent, usageTone } from '../users/thread.js';
 
 type Ok<P extends keyof paths> = paths[P] extends {
   get: { responses: { 200: { content: { 'application/json': infer T } } } };
@@ -16,12 +18,8 @@ export const readSpendOverview = (): Promise<SpendOverview> =>
   call('Reading the spend', () => api.GET('/api/analytics/spend'));
 
 /** Spent (and held for answers being written) against a cap, for a bar: null cap, no bar. */
-export function capShare(
-  spentUsd: number,
-  capUsd: number | null,
-): { percent: number; tone: 'ok' | 'warn' | 'danger' } | null {
+export function capShare(spentUsd: number, capUsd: number | null): MeterShare | null {
   if (capUsd === null) return null;
-  const percent = capUsd <= 0 ? 100 : Math.min(100, Math.max(0, Math.round((spentUsd / capUsd) * 100)));
-  const tone = spentUsd >= capUsd ? 'danger' : percent >= 75 ? 'warn' : 'ok';
-  return { percent, tone };
+  // A cap of 0 blocks the tier: the bar is full whatever was spent.
+  return { percent: capUsd <= 0 ? 100 : usagePercent(spentUsd, capUsd), tone: usageTone(spentUsd, capUsd) };
 }
