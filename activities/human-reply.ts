@@ -44,9 +44,8 @@ export function createHumanReplyActivities(deps: ActivityDeps) {
         provider,
         callback: { replyId: input.replyId },
         blocked: async () => {
-          const blocked = replyBlockedReason({ address: input.to, kind: 'phone' }, destinations);
-          // The simulator texts nobody: only a made-up number's country would block it.
-          if (blocked && !(input.provider === 'simulator' && blocked === 'country_not_allowed')) return blocked;
+          const blocked = replyBlockedReason({ address: input.to, kind: 'phone' }, destinations, input.provider);
+          if (blocked) return blocked;
           return (await readUser(input.to)).state.optedOut ? 'opted_out' : undefined;
         },
         withhold,

@@ -108,12 +108,9 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
   const keywordLimits = { perHour: config.KEYWORD_REPLIES_PER_HOUR, perDay: config.KEYWORD_REPLIES_PER_DAY };
   const agentWords = parseAgentKeywords(config.AGENT_KEYWORDS);
 
-  /** Why no reply may go to this sender at all. The simulator texts nobody, so only its sender kind counts. */
-  function unreplyableReason(input: SmsTaskInput): UnreplyableReason | undefined {
-    const sender = { address: input.from, kind: input.senderKind ?? 'phone' };
-    const reason = replyBlockedReason(sender, destinations);
-    return input.provider === 'simulator' && reason === 'country_not_allowed' ? undefined : reason;
-  }
+  /** Why no reply may go to this sender at all. */
+  const unreplyableReason = (input: SmsTaskInput): UnreplyableReason | undefined =>
+    replyBlockedReason({ address: input.from, kind: input.senderKind ?? 'phone' }, destinations, input.provider);
 
   /**
    * 'opted_out' when the sender is opted out now: read again just before sending, since a STOP

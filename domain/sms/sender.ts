@@ -74,13 +74,21 @@ export function destinationsOf(ourNumber: string): ReplyDestinations {
   return { callingCodes: new Set(parsed ? [parsed.countryCallingCode] : ['1']), regions: new Set() };
 }
 
-/** Whether a reply may go to this sender, and if not, why. */
-export function replyBlockedReason(sender: Sender, allowed: ReplyDestinations): UnreplyableReason | undefined {
+/**
+ * Whether a reply may go to this sender, and if not, why. The simulator texts nobody, so the
+ * destination rule (against toll fraud) does not hold there: only what no reply can reach does.
+ */
+export function replyBlockedReason(
+  sender: Sender,
+  allowed: ReplyDestinations,
+  provider: 'twilio' | 'simulator' = 'twilio',
+): UnreplyableReason | undefined {
   if (sender.kind === 'short_code') return 'short_code';
   if (sender.kind === 'alphanumeric') return 'alphanumeric_sender';
   if (sender.kind !== 'phone') return 'unrecognized_sender';
   const parsed = parsePhoneNumberFromString(sender.address);
   if (!parsed) return 'unrecognized_sender';
+  if (provider === 'simulator') return undefined;
   if (allowed.callingCodes.has(parsed.countryCallingCode)) return undefined;
   const region = parsed.country as CountryCode | undefined;
   if (region && allowed.regions.has(region)) return undefined;

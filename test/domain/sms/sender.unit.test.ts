@@ -49,4 +49,10 @@ describe('replyBlockedReason: replies go to phones in allowed destinations only'
     expect(() => parseReplyDestinations('1, Narnia')).toThrow(/Narnia/);
     expect(() => parseReplyDestinations(' , ')).toThrow(/no calling code/);
   });
+
+  it('given the simulator, then any phone may be answered (it texts nobody), but still no short code', () => {
+    const us = parseReplyDestinations('1');
+    expect(replyBlockedReason(normalizeSender('+447700900123'), us, 'simulator')).toBeUndefined();
+    expect(replyBlockedReason(normalizeSender('12345'), us, 'simulator')).toBe('short_code');
+  });
 });
