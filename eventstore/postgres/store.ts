@@ -30,7 +30,8 @@ import {
   readAllSql,
   readStreamSql,
 } from './statements.js';
-import { DEFAULT_TUNING, likePrefix, PgSubscription, type SubscriptionTuning } from './subscription.js';
+import { likePrefix, SubscriptionPolls } from './polls.js';
+import { DEFAULT_TUNING, PgSubscription, type SubscriptionTuning } from './subscription.js';
 
 export interface PostgresEventStoreOptions {
   url: string;
@@ -68,6 +69,8 @@ export class PostgresEventStore implements EventStore {
   private readonly notifier: Notifier;
   private readonly tuning: SubscriptionTuning;
   private readonly subscriptions = new Set<PgSubscription>();
+  /** Subscriptions' polls; those that poll together share one query (see polls.ts). */
+  readonly polls: SubscriptionPolls;
   private readonly notifyMode: NotifyMode | 'auto';
   private appendsInFlight = 0;
   private notifying: Promise<void> | undefined;
@@ -80,6 +83,7 @@ export class PostgresEventStore implements EventStore {
       options.pool ?? createPool(options.url, { applicationName: 'sms-agent-eventstore', timeouts: options.timeouts });
     this.notifier = new Notifier(options.url, this.names.channel, options.logger, options.timeouts);
     this.tuning = { ...DEFAULT_TUNING, ...options.subscription };
+    this.polls = new SubscriptionPolls(this.pool, this.names, this.tuning.batchSize);
     this.notifyMode = options.notify ?? 'auto';
   }
 
@@ -217,8 +221,7 @@ export class PostgresEventStore implements EventStore {
     else start = decodeCheckpoint(options.from);
     const subscription = new PgSubscription(
       {
-        pool: this.pool,
-        names: this.names,
+        polls: this.polls,
         notifier: this.notifier,
         tuning: this.tuning,
         logger: this.options.logger,

@@ -1,12 +1,9 @@
-import type pg from 'pg';
 import type { Logger } from '../../infra/logger.js';
 import type { EventFilter, RecordedEvent, Subscription } from '../port.js';
-import { decodeCheckpoint, type LogPosition } from './checkpoint.js';
+import type { LogPosition } from './checkpoint.js';
 import { isUnavailableError } from './errors.js';
 import type { Notifier } from './notifier.js';
-import { type EventRow, toRecordedEvent } from './rows.js';
-import type { StoreNames } from './schema.js';
-import { type FilterShape, heldBackSql, pollAllSql, pollSql } from './statements.js';
+import type { Poll, SubscriptionPolls } from './polls.js';
 
 export interface SubscriptionTuning {
   /** Events scanned per catch-up query (those the filter matches are delivered). */
@@ -29,25 +26,9 @@ export const DEFAULT_TUNING: SubscriptionTuning = {
   heldBackMaxMs: 50,
 };
 
-interface PollRow extends EventRow {
-  scanned_to: string | null;
-  scanned: number;
-  held_back: boolean;
-}
-
-interface Poll {
-  events: RecordedEvent[];
-  /** The scan window was full: more events may follow at once. */
-  full: boolean;
-  /** Committed events wait above the horizon for an older transaction to end. */
-  heldBack: boolean;
-  /** Where the scan ended (undefined when it found nothing). */
-  cursor: LogPosition | undefined;
-}
-
 export interface SubscriptionDeps {
-  pool: pg.Pool;
-  names: StoreNames;
+  /** The store's polls, shared by the subscriptions that poll together. */
+  polls: SubscriptionPolls;
   notifier: Notifier;
   tuning: SubscriptionTuning;
   logger?: Logger;
@@ -101,10 +82,6 @@ export class PgSubscription implements Subscription {
       this.dirty = true;
       this.wake();
     });
-    const shape: FilterShape = {
-      prefixes: (this.filter?.streamPrefixes?.length ?? 0) > 0,
-      types: (this.filter?.eventTypes?.length ?? 0) > 0,
-    };
     let heldBackDelay = tuning.heldBackPollMs;
     let failures = 0;
     try {
@@ -114,7 +91,7 @@ export class PgSubscription implements Subscription {
       // when the poll starts, so such a wake-up triggers another poll.
       const startPoll = () => {
         this.dirty = false;
-        return this.poll(shape, this.cursor);
+        return this.deps.polls.next(this.cursor, this.filter);
       };
       // While catching up, the next batch is fetched while this one is being consumed.
       let prefetched: Promise<Poll> | undefined;
@@ -145,7 +122,8 @@ export class PgSubscription implements Subscription {
           yield event;
         }
         if (poll.full) continue;
-        if (poll.events.length > 0) heldBackDelay = tuning.heldBackPollMs;
+        // Progress (the scan moved, matched or not) resets the held-back delay, alike for a group polling together.
+        if (poll.cursor) heldBackDelay = tuning.heldBackPollMs;
         if (poll.heldBack) {
           await this.waitFor(heldBackDelay, true);
           heldBackDelay = Math.min(heldBackDelay * 2, tuning.heldBackMaxMs);
@@ -173,51 +151,4 @@ export class PgSubscription implements Subscription {
     });
     this.wake = () => {};
   }
-
-  private async poll(shape: FilterShape, cursor: LogPosition): Promise<Poll> {
-    return shape.prefixes || shape.types ? this.pollFiltered(shape, cursor) : this.pollAll(cursor);
-  }
-
-  private async pollAll(cursor: LogPosition): Promise<Poll> {
-    const { pool, names, tuning } = this.deps;
-    const { rows } = await pool.query<EventRow & { held_back: boolean }>({
-      name: `es:${names.schema}:poll-all`,
-      text: pollAllSql(names),
-      values: [cursor.transactionId, cursor.position, tuning.batchSize],
-    });
-    const last = rows.at(-1);
-    if (!last) {
-      const held = await pool.query<{ held_back: boolean }>({
-        name: `es:${names.schema}:held-back`,
-        text: heldBackSql(names),
-      });
-      return { events: [], full: false, heldBack: held.rows[0]?.held_back ?? false, cursor: undefined };
-    }
-    return {
-      events: rows.map(toRecordedEvent),
-      full: rows.length >= tuning.batchSize,
-      heldBack: last.held_back,
-      cursor: { transactionId: last.transaction_id, position: last.position },
-    };
-  }
-
-  private async pollFiltered(shape: FilterShape, cursor: LogPosition): Promise<Poll> {
-    const { pool, names, tuning } = this.deps;
-    const values: unknown[] = [cursor.transactionId, cursor.position, tuning.batchSize];
-    if (shape.prefixes) values.push(this.filter?.streamPrefixes?.map(likePrefix));
-    if (shape.types) values.push(this.filter?.eventTypes);
-    const { rows } = await pool.query<PollRow>({
-      name: `es:${names.schema}:poll:${shape.prefixes ? 'p' : ''}${shape.types ? 't' : ''}`,
-      text: pollSql(names, shape),
-      values,
-    });
-    const first = rows[0] as PollRow;
-    const events = first.event_id === null ? [] : rows.map(toRecordedEvent);
-    // The cursor moves past everything scanned, matched or not: a narrow filter never rescans.
-    const scannedTo = first.scanned_to ? decodeCheckpoint(first.scanned_to) : undefined;
-    return { events, full: first.scanned >= tuning.batchSize, heldBack: first.held_back, cursor: scannedTo };
-  }
 }
-
-/** A LIKE pattern matching names that start with `prefix`. */
-export const likePrefix = (prefix: string) => `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;

@@ -152,4 +152,51 @@ describe('postgres event store', () => {
     await store.close();
     await cleanup();
   });
+  it('given subscriptions with different filters polling together, then they share one query per wake-up and each gets exactly its events', async () => {
+    const { store, cleanup } = await freshStore({ subscription: { batchSize: 10 } });
+    const filters = [
+      undefined,
+      { eventTypes: ['A'] },
+      { eventTypes: ['B', 'C'] },
+      { streamPrefixes: ['user-'] },
+      { streamPrefixes: ['sms-', 'user-'], eventTypes: ['A'] },
+      // LIKE's wildcards are literal in a prefix, in SQL and in the shared poll's filter alike.
+      { streamPrefixes: ['odd_%'] },
+    ];
+    const streams = ['sms-1', 'user-1', 'odd_%x', 'oddXYx', 'other'];
+    const types = ['A', 'B', 'C', 'D'];
+    const total = 25;
+    const plan = Array.from({ length: total }, (_, round) =>
+      streams.map((stream, i) => ({ stream, type: types[(round + i) % types.length] as string, round })),
+    );
+    const appendRound = async (round: number) => {
+      for (const w of plan[round] ?? []) await store.append(w.stream, [testEvent(w.type, { round })]);
+    };
+    const expected = (f: (typeof filters)[number]) =>
+      plan
+        .flat()
+        .filter(
+          (w) =>
+            (!f?.streamPrefixes || f.streamPrefixes.some((p) => w.stream.startsWith(p))) &&
+            (!f?.eventTypes || f.eventTypes.includes(w.type)),
+        );
+    // Some before the subscriptions start (catch-up), the rest while they follow live.
+    for (let round = 0; round < 5; round++) await appendRound(round);
+    const subscriptions = filters.map((filter) => store.subscribeToAll({ filter }));
+    const seen = subscriptions.map((s, k) => collect(s, (e) => e.length >= expected(filters[k]).length));
+    const before = { ...store.polls.counts };
+    for (let round = 5; round < total; round++) await appendRound(round);
+    const got = await Promise.all(seen);
+    for (const [k, events] of got.entries()) {
+      expect(events.map((e) => [e.streamName, e.type])).toEqual(expected(filters[k]).map((w) => [w.stream, w.type]));
+    }
+    const queries = store.polls.counts.queries - before.queries;
+    const answered = store.polls.counts.answered - before.answered;
+    // Six subscriptions woken by each append: without sharing, one query per answered poll.
+    expect(answered).toBeGreaterThan(0);
+    expect(queries).toBeLessThan(answered / 2);
+    for (const s of subscriptions) await s.close();
+    await store.close();
+    await cleanup();
+  });
 });
