@@ -74,7 +74,7 @@ export class SubscriptionPolls {
       answer.then(
         (polls) => {
           this.counts.answered += waiters.length;
-          waiters.forEach((w, i) => w.resolve(polls[i] as Poll));
+          for (const [i, w] of waiters.entries()) w.resolve(polls[i] as Poll);
         },
         (error) => {
           for (const w of waiters) w.reject(error);

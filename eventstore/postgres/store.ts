@@ -19,6 +19,7 @@ import { decodeCheckpoint, encodeCheckpoint, LOG_END, LOG_START, type LogPositio
 import { orUnavailable } from './errors.js';
 import { type Holdback, readHoldback } from './horizon.js';
 import { Notifier } from './notifier.js';
+import { likePrefix, SubscriptionPolls } from './polls.js';
 import { type EventRow, toRecordedEvent } from './rows.js';
 import { migrate, type StoreNames, storeNames } from './schema.js';
 import {
@@ -30,7 +31,6 @@ import {
   readAllSql,
   readStreamSql,
 } from './statements.js';
-import { likePrefix, SubscriptionPolls } from './polls.js';
 import { DEFAULT_TUNING, PgSubscription, type SubscriptionTuning } from './subscription.js';
 
 export interface PostgresEventStoreOptions {
