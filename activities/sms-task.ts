@@ -244,8 +244,9 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
     /** SmsReceived on the task stream; on first contact UserRegistered on the user stream. */
     async recordReceived(input: SmsTaskInput): Promise<UserSnapshot> {
       const c = cause(input, 0);
-      // Usually the webhook appended it already (same id): then a no-op.
-      await recordSmsReceived(store, input, c.now);
+      // Usually the webhook appended it already (same id): then a no-op, skipped when the inbox
+      // starter started this task from that very event.
+      if (!input.inLog) await recordSmsReceived(store, input, c.now);
       // Nothing is spent on a sender no reply can reach: no user, no AI call.
       const unreplyable = unreplyableReason(input);
       if (unreplyable) {

@@ -23,6 +23,12 @@ export interface SmsTaskInput {
    * absent). Not part of the SMS: a task started by hand (or by a test) may shorten it.
    */
   retryWindow?: string;
+  /**
+   * true when the task was started from the SmsReceived already in the event log (the inbox
+   * starter): the first step then does not append it again (an idempotent no-op that still cost
+   * three statements). Not part of the SMS; absent on runs started otherwise and before this.
+   */
+  inLog?: boolean;
 }
 
 export type SmsTaskOutcome =

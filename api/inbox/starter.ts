@@ -159,7 +159,8 @@ export class InboxStarter {
   /** Resolves once Temporal took the start, or undefined when aborted first. */
   private async startWithRetry(event: RecordedEvent, signal: AbortSignal): Promise<StartOutcome | undefined> {
     const { temporal, taskQueue, logger: log, hooks } = this.options;
-    const input = smsTaskInputFrom(event.data);
+    // Started from the event itself: the task's first step need not append it again.
+    const input = { ...smsTaskInputFrom(event.data), inLog: true };
     const maxDelay = this.options.maxRetryDelayMs ?? 5_000;
     let delay = Math.min(this.options.retryDelayMs ?? 500, maxDelay);
     while (!signal.aborted) {

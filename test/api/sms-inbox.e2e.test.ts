@@ -1,3 +1,4 @@
+import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { newSid, type SmsStack, startSmsStack, useSmsStack } from '../support/sms-stack.js';
 import { type TcpProxy, tcpProxy } from '../support/tcp-proxy.js';
@@ -54,6 +55,11 @@ describe('SMS inbox: the webhook accepts into the event log, the inbox starter s
     ]);
     expect(repliesTo(stack, from).map((m) => m.body)).toEqual(['Lima.']);
     expect(inboxStats(stack)).toMatchObject({ state: 'active', accepted: before + 1, startErrors: 0 });
+    // The input says it came from the log, so the first step skipped re-appending SmsReceived.
+    const history = await stack.handle(sent.sid).fetchHistory();
+    const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+    const [input] = await decodeArrayFromPayloads(stack.client.options.loadedDataConverter, started?.input?.payloads);
+    expect(input).toEqual({ ...first?.data, inLog: true });
 
     const metrics = await (await fetch(`${stack.apiUrl}/metrics`)).text();
     expect(metricValue(metrics, 'sms_agent_inbox_starts_total{outcome="accepted"}')).toBeGreaterThanOrEqual(1);
