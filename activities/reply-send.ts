@@ -1,7 +1,7 @@
 import { measure } from '../domain/sms/segments.js';
 import type { ReplyIntentRecorded, ReplySent, ReplyWithheldReason } from '../domain/sms-task/events.js';
 import type { EventStore, RecordedEvent } from '../eventstore/port.js';
-import { appendEvents, type Causation, findLast } from './event-log.js';
+import { appendEvents, type Causation, type Draft, findLast } from './event-log.js';
 import { findIntendedSend, type OutboundSms, type SmsProvider } from './sms-provider.js';
 
 /** One reply to send on one stream: a task's answer (sms-<sid>) or a person's reply (reply-<id>). */
@@ -21,6 +21,11 @@ export interface ReplySend {
   optedOutAtCarrier: () => Promise<void>;
   /** Where the status callback reports to. */
   callback: Pick<OutboundSms, 'taskMessageSid' | 'replyId'>;
+  /**
+   * Events that go in the same append as ReplySent when this attempt records it (the task's
+   * completion): one transaction fewer. Not called when ReplySent was already recorded.
+   */
+  withSent?: () => Draft[];
 }
 
 export type ReplySendOutcome =
@@ -52,7 +57,7 @@ export async function sendOnce(store: EventStore, send: ReplySend): Promise<Repl
       segments: measured.segments,
       encoding: measured.encoding,
     };
-    await appendEvents(store, stream, [{ type: 'ReplySent', step: 'reply', data }], cause);
+    await appendEvents(store, stream, [{ type: 'ReplySent', step: 'reply', data }, ...(send.withSent?.() ?? [])], cause);
     return { status: 'sent' as const, data };
   };
   const intent = findLast(events, 'ReplyIntentRecorded');

@@ -180,7 +180,11 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
    * (activities/reply-send.ts), given the task stream's events as read just before. Opt-out, the
    * destination and a takeover are checked just before sending.
    */
-  async function sendReplyOn(request: ReplyRequest, events: RecordedEvent[]): Promise<ReplyResult> {
+  async function sendReplyOn(
+    request: ReplyRequest,
+    events: RecordedEvent[],
+    withSent?: () => Draft[],
+  ): Promise<ReplyResult> {
     const { input, kind, round } = request;
     const stream = smsStream(input.messageSid);
     // A simulated conversation is answered in the simulator even when Twilio is configured:
@@ -193,6 +197,7 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
       cause: c,
       provider,
       callback: { taskMessageSid: input.messageSid },
+      withSent,
       blocked: async () => {
         const unreplyable = unreplyableReason(input);
         if (unreplyable) return unreplyable;
@@ -235,6 +240,13 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
     if (outcome.status === 'sent') return sentResult(outcome.data, request.text.length);
     return outcome;
   }
+
+  /** TaskCompleted, its processing time measured now. */
+  const taskCompleted = (input: SmsTaskInput, outcome: TaskOutcome) => {
+    const processingMs = Math.max(0, now().getTime() - Date.parse(input.receivedAt));
+    const draft: Draft = { type: 'TaskCompleted', step: 'completed', data: { outcome, processingMs } };
+    return { draft, processingMs };
+  };
 
   /** The cost of the task's AI answer, when it has one. */
   const answerCost = async (input: SmsTaskInput) =>
@@ -560,14 +572,8 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
 
     async completeTask(params: { input: SmsTaskInput; outcome: TaskOutcome; round: number }) {
       const { input, outcome, round } = params;
-      const c = cause(input, round);
-      const processingMs = Math.max(0, c.now.getTime() - Date.parse(input.receivedAt));
-      await appendEvents(
-        store,
-        smsStream(input.messageSid),
-        [{ type: 'TaskCompleted', step: 'completed', data: { outcome, processingMs } }],
-        c,
-      );
+      const { draft, processingMs } = taskCompleted(input, outcome);
+      await appendEvents(store, smsStream(input.messageSid), [draft], cause(input, round));
       return { processingMs };
     },
 
@@ -714,7 +720,14 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
           'reply',
           async () => (await readStreamOrEmpty(store, smsStream(input.messageSid))).events,
         );
-        const sent = await atStep('reply', () => sendReplyOn({ input, round, ...reply }, events));
+        // A reply that goes out completes the task in the same append as its ReplySent; the
+        // delivery's bookkeeping on the user stream follows (a retry finds ReplySent and redoes it).
+        let completedWithSend = false;
+        const withSent = () => {
+          completedWithSend = true;
+          return [taskCompleted(input, outcome).draft];
+        };
+        const sent = await atStep('reply', () => sendReplyOn({ input, round, ...reply }, events, withSent));
         // What the AI's answer cost goes to the user stream once, with the delivery when there is one.
         const spendUsd = reply.kind === 'answer' ? findLast(events, 'AiResponseGenerated')?.data.costUsd : undefined;
         if (sent.status !== 'sent') {
@@ -734,7 +747,7 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
             }),
           );
         }
-        await atStep('done', () => steps.completeTask({ input, outcome, round }));
+        if (!completedWithSend) await atStep('done', () => steps.completeTask({ input, outcome, round }));
         return { outcome };
       },
     };

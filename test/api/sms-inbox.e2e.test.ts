@@ -59,7 +59,7 @@ describe('SMS inbox: the webhook accepts into the event log, the inbox starter s
     const history = await stack.handle(sent.sid).fetchHistory();
     const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
     const [input] = await decodeArrayFromPayloads(stack.client.options.loadedDataConverter, started?.input?.payloads);
-    expect(input).toEqual({ ...first?.data, inLog: true });
+    expect(input).toEqual({ ...(first?.data as object), inLog: true });
 
     const metrics = await (await fetch(`${stack.apiUrl}/metrics`)).text();
     expect(metricValue(metrics, 'sms_agent_inbox_starts_total{outcome="accepted"}')).toBeGreaterThanOrEqual(1);

@@ -1,7 +1,8 @@
 /**
  * A worker in a process of its own, so a test can kill it with SIGKILL mid-task: a crash that no
  * graceful shutdown softens. Configured from the environment like the real worker, plus
- * WORKFLOW_BUNDLE_PATH (the run's bundle) and CRASH_AFTER_SEND (below). Prints "ready" once it polls.
+ * WORKFLOW_BUNDLE_PATH (the run's bundle), CRASH_AFTER_SEND and CRASH_AFTER_SENT_RECORDED (below).
+ * Prints "ready" once it polls.
  *
  *   node --import tsx test/workflows/worker-process.ts
  */
@@ -21,6 +22,16 @@ if (!config.DATABASE_URL || !config.TEMPORAL_ADDRESS || !bundlePath) {
 }
 installTemporalRuntime(logger); // before the first connection, which would install the default runtime
 const store = createEventStore({ url: config.DATABASE_URL, logger });
+// CRASH_AFTER_SENT_RECORDED=1: dies right after the append that records ReplySent (with the task's
+// completion) commits, before the delivery's bookkeeping on the user stream.
+if (process.env.CRASH_AFTER_SENT_RECORDED === '1') {
+  const append = store.append.bind(store);
+  store.append = async (stream, events, options) => {
+    const result = await append(stream, events, options);
+    if (events.some((e) => e.type === 'ReplySent')) process.kill(process.pid, 'SIGKILL');
+    return result;
+  };
+}
 const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
 const deps = buildActivityDeps(config, logger, store);
 // CRASH_AFTER_SEND=1: the worst moment to die. Twilio has accepted the reply (201) and the process

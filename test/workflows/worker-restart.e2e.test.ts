@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type SmsStack, startSmsStack } from '../support/sms-stack.js';
-import { dataOf, nextPhone, repliesTo, untilStep } from './helpers.js';
+import { dataOf, nextPhone, repliesTo, types, untilStep } from './helpers.js';
 import { startWorkerProcess } from './worker-child.js';
 
 const { PendingActivityState, EventType } = temporal.api.enums.v1;
@@ -111,6 +111,30 @@ describe('smsTask survives its worker going away mid-task', () => {
     expect(stack.twilio.calls.filter((c) => c.method === 'POST')).toHaveLength(1);
     expect(dataOf(await stack.events(`sms-${sent.sid}`), 'ReplySent')).toEqual([
       expect.objectContaining({ providerMessageSid: repliesTo(stack, from)[0]?.sid }),
+    ]);
+  }, 120_000);
+  it('given a worker killed right after ReplySent and TaskCompleted were appended together, the retry records the delivery on the user stream once and sends nothing more', async () => {
+    const from = nextPhone();
+    stack.openai.knobs.reply = 'Canberra.';
+    await stack.worker.stop();
+    child = await startWorkerProcess(stack, { CRASH_AFTER_SENT_RECORDED: '1' });
+    const exited = new Promise((resolve) => child?.once('exit', resolve));
+    const sent = await stack.sendSms({ from, body: 'And the capital of Australia?' });
+
+    // The child records the reply and the completion in one append, then dies
+    await exited;
+    child = undefined;
+    const task = await stack.events(`sms-${sent.sid}`);
+    expect(types(task).slice(-2)).toEqual(['ReplySent', 'TaskCompleted']);
+    expect(dataOf(await stack.events(`user-${from}`), 'ConversationTurnRecorded')).toHaveLength(0);
+
+    // Another worker runs finishTask again: it finds ReplySent, records the turn, completes (a no-op)
+    await stack.worker.start();
+    expect(await stack.handle(sent.sid).result()).toEqual({ outcome: 'answered' });
+    expect(repliesTo(stack, from).map((m) => m.body)).toEqual(['Canberra.']);
+    expect(types(await stack.events(`sms-${sent.sid}`)).filter((t) => t === 'TaskCompleted')).toHaveLength(1);
+    expect(dataOf(await stack.events(`user-${from}`), 'ConversationTurnRecorded')).toEqual([
+      expect.objectContaining({ messageSid: sent.sid, answer: 'Canberra.' }),
     ]);
   }, 120_000);
 });
