@@ -57,7 +57,12 @@ export async function sendOnce(store: EventStore, send: ReplySend): Promise<Repl
       segments: measured.segments,
       encoding: measured.encoding,
     };
-    await appendEvents(store, stream, [{ type: 'ReplySent', step: 'reply', data }, ...(send.withSent?.() ?? [])], cause);
+    await appendEvents(
+      store,
+      stream,
+      [{ type: 'ReplySent', step: 'reply', data }, ...(send.withSent?.() ?? [])],
+      cause,
+    );
     return { status: 'sent' as const, data };
   };
   const intent = findLast(events, 'ReplyIntentRecorded');
