@@ -63,14 +63,42 @@ export interface StartTemporalOptions {
   extraArgs?: string[];
 }
 
+/** How long a started server must stay up to be ours: the CLI checks its ports within this. */
+const SETTLED_MS = 1_500;
+/** Start-ups with fresh ports when the server exits at once (a port another process took meanwhile). */
+const PORT_ATTEMPTS = 3;
+
 export async function startTemporalDevServer(options: StartTemporalOptions = {}): Promise<RunningTemporal> {
   const found = findTemporalCli(options.cliPath);
-  const port = options.port ?? ((await isPortOpen(7233)) ? await freePort() : 7233);
   const uiPort = options.headless ? undefined : (options.uiPort ?? 8233);
   if (!found.path) {
+    const port = options.port ?? ((await isPortOpen(7233)) ? await freePort() : 7233);
     if (options.allowDownload) return startDownloadedServer(options, port, uiPort, found.tried);
     throw new TemporalCliNotFound(found.tried);
   }
+  // Ports picked here are free when picked, not when the server binds them: with many servers
+  // starting at once (parallel tests), another may take one first. The CLI then exits at once,
+  // while the port answers for the other server; so a start counts only once our process has
+  // stayed up, and one that exited is tried again with fresh ports (the given ones stay).
+  for (let attempt = 1; ; attempt++) {
+    const port = options.port ?? ((await isPortOpen(7233)) ? await freePort() : 7233);
+    try {
+      return await startOnce(found.path, options, port, uiPort);
+    } catch (error) {
+      if (!(error instanceof ExitedAtStartup) || attempt >= PORT_ATTEMPTS) throw error;
+      options.logger?.warn({ err: error, attempt }, 'temporal server start-dev exited at start-up; trying fresh ports');
+    }
+  }
+}
+
+class ExitedAtStartup extends Error {}
+
+async function startOnce(
+  cliPath: string,
+  options: StartTemporalOptions,
+  port: number,
+  uiPort: number | undefined,
+): Promise<RunningTemporal> {
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'];
   args.push('--http-port', String(await freePort()), '--metrics-port', String(await freePort()));
   if (uiPort) args.push('--ui-port', String(uiPort));
@@ -101,23 +129,33 @@ export async function startTemporalDevServer(options: StartTemporalOptions = {})
     out = openSync(options.logFile, 'a');
   }
   // Own process group: a terminal Ctrl-C reaches only us, and we stop the server in order.
-  const child = spawn(found.path, args, { stdio: ['ignore', out, out], detached: true });
+  const child = spawn(cliPath, args, { stdio: ['ignore', out, out], detached: true });
+  const spawnedAt = Date.now();
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
   const address = `127.0.0.1:${port}`;
+  const exitError = (code: number | null) => {
+    // The log's last lines say why (a port taken, a bad flag), so nobody has to open the file.
+    const why = options.logFile ? lastLines(options.logFile, 5) : '';
+    return new ExitedAtStartup(
+      `temporal server start-dev exited with code ${code}${options.logFile ? `; see ${options.logFile}` : ''}${why ? `:\n${why}` : ''}`,
+    );
+  };
   try {
     await Promise.race([
-      waitForServer(address),
+      (async () => {
+        await waitForServer(address);
+        // Answering may be another server's doing: ours must still be up once it has checked its ports.
+        await new Promise((r) => setTimeout(r, Math.max(0, spawnedAt + SETTLED_MS - Date.now())));
+      })(),
       exited.then((code) => {
-        // The log's last lines say why (a port taken, a bad flag), so nobody has to open the file.
-        const why = options.logFile ? lastLines(options.logFile, 5) : '';
-        throw new Error(
-          `temporal server start-dev exited with code ${code}${options.logFile ? `; see ${options.logFile}` : ''}${why ? `:\n${why}` : ''}`,
-        );
+        throw exitError(code);
       }),
     ]);
+    if (child.exitCode !== null || child.signalCode !== null) throw exitError(child.exitCode);
   } catch (error) {
+    process.removeListener('exit', killOnExit);
     child.kill('SIGKILL');
     throw error;
   }

@@ -21,4 +21,14 @@ describe('the Temporal dev server launcher', () => {
       taken.close();
     }
   }, 60_000);
+  it('when another Temporal server already answers on the port, the start fails instead of passing that server off as ours', async () => {
+    const other = await startTemporalDevServer({ headless: true, logFile: path.join(dir, 'other.log') });
+    try {
+      const port = Number(other.address.split(':')[1]);
+      const started = startTemporalDevServer({ port, headless: true, logFile: path.join(dir, 'second.log') });
+      await expect(started).rejects.toThrow(/exited with code \d+/);
+    } finally {
+      await other.stop();
+    }
+  }, 90_000);
 });
