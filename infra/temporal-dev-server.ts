@@ -71,9 +71,10 @@ const PORT_ATTEMPTS = 3;
 export async function startTemporalDevServer(options: StartTemporalOptions = {}): Promise<RunningTemporal> {
   const found = findTemporalCli(options.cliPath);
   const uiPort = options.headless ? undefined : (options.uiPort ?? 8233);
+  // The default port when it is free, else any free one.
+  const pickPort = async () => options.port ?? ((await isPortOpen(7233)) ? await freePort() : 7233);
   if (!found.path) {
-    const port = options.port ?? ((await isPortOpen(7233)) ? await freePort() : 7233);
-    if (options.allowDownload) return startDownloadedServer(options, port, uiPort, found.tried);
+    if (options.allowDownload) return startDownloadedServer(options, await pickPort(), uiPort, found.tried);
     throw new TemporalCliNotFound(found.tried);
   }
   // Ports picked here are free when picked, not when the server binds them: with many servers
@@ -81,9 +82,8 @@ export async function startTemporalDevServer(options: StartTemporalOptions = {})
   // while the port answers for the other server; so a start counts only once our process has
   // stayed up, and one that exited is tried again with fresh ports (the given ones stay).
   for (let attempt = 1; ; attempt++) {
-    const port = options.port ?? ((await isPortOpen(7233)) ? await freePort() : 7233);
     try {
-      return await startOnce(found.path, options, port, uiPort);
+      return await startOnce(found.path, options, await pickPort(), uiPort);
     } catch (error) {
       if (!(error instanceof ExitedAtStartup) || attempt >= PORT_ATTEMPTS) throw error;
       options.logger?.warn({ err: error, attempt }, 'temporal server start-dev exited at start-up; trying fresh ports');

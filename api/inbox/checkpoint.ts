@@ -92,11 +92,9 @@ export async function saveInboxCheckpoint(
        WHERE name = $1 AND checkpoint IS NOT DISTINCT FROM $4`,
       values: [name, next, started, expected],
     },
+    // A failed statement aborts the transaction and this COMMIT rolls it back: nothing is left open.
     'COMMIT',
-  ]).catch(async (error) => {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  });
+  ]);
   if (result?.rowCount !== 1) throw new InboxCheckpointMovedError(name, expected);
 }
 

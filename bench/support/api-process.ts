@@ -5,25 +5,10 @@
  *
  *   (env as for `sms-agent api`) node --import tsx bench/support/api-process.ts
  */
-import { Client, Connection } from '@temporalio/client';
 import { buildApp } from '../../api/app.js';
-import { createEventStore } from '../../eventstore/index.js';
-import { loadConfig } from '../../infra/config.js';
-import { createPool } from '../../infra/db.js';
-import { createLogger } from '../../infra/logger.js';
-import { temporalDataConverter } from '../../infra/temporal-data-converter.js';
+import { roleDepsFromEnv } from './role-deps.js';
 
-const config = loadConfig(process.env, '/nonexistent');
-if (!config.DATABASE_URL || !config.TEMPORAL_ADDRESS) throw new Error('DATABASE_URL and TEMPORAL_ADDRESS are required');
-const logger = createLogger({ level: config.LOG_LEVEL }).child({ role: 'api' });
-const pool = createPool(config.DATABASE_URL, { applicationName: 'sms-agent-api' });
-const store = createEventStore({ url: config.DATABASE_URL, logger });
-const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
-const temporal = new Client({
-  connection,
-  namespace: config.TEMPORAL_NAMESPACE,
-  dataConverter: temporalDataConverter(config, logger),
-});
+const { config, logger, pool, temporal, store, close } = await roleDepsFromEnv('api');
 // BENCH_INBOX=off: the inbox starter does not run (the benchmark's webhook-alone measurement).
 const app = await buildApp({
   config,
@@ -39,9 +24,7 @@ await app.listen({ host: config.HOST, port: config.PORT });
 
 const stop = async () => {
   await app.close();
-  await connection.close();
-  await store.close();
-  await pool.end();
+  await close();
   process.exit(0);
 };
 process.on('SIGTERM', stop);

@@ -152,6 +152,7 @@ describe('postgres event store', () => {
     await store.close();
     await cleanup();
   });
+
   it('given subscriptions with different filters polling together, then they share one query per wake-up and each gets exactly its events', async () => {
     const { store, cleanup } = await freshStore({ subscription: { batchSize: 10 } });
     const filters = [

@@ -21,6 +21,7 @@ describe('the Temporal dev server launcher', () => {
       taken.close();
     }
   }, 60_000);
+
   it('when another Temporal server already answers on the port, the start fails instead of passing that server off as ours', async () => {
     const other = await startTemporalDevServer({ headless: true, logFile: path.join(dir, 'other.log') });
     try {

@@ -113,6 +113,7 @@ describe('smsTask survives its worker going away mid-task', () => {
       expect.objectContaining({ providerMessageSid: repliesTo(stack, from)[0]?.sid }),
     ]);
   }, 120_000);
+
   it('given a worker killed right after ReplySent and TaskCompleted were appended together, the retry records the delivery on the user stream once and sends nothing more', async () => {
     const from = nextPhone();
     stack.openai.knobs.reply = 'Canberra.';
