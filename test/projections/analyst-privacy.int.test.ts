@@ -32,7 +32,7 @@ afterAll(async () => {
   await db?.close();
 });
 
-const secretKey = async (pool = db.pool): Promise<Buffer> =>
+const secretKey = async (pool: pg.Pool | pg.Client = db.pool): Promise<Buffer> =>
   (await pool.query<{ key: Buffer }>('SELECT key FROM read_model_secrets.user_key_secret')).rows[0]?.key as Buffer;
 
 const userKeyOf = (key: Buffer, phone: string) => createHmac('sha256', key).update(phone).digest('hex').slice(0, 24);
@@ -77,13 +77,16 @@ describe('user_key', () => {
     const other = await createTestDatabase('rmkey');
     try {
       await migrateReadModels(other.url);
-      const pool = new pg.Pool({ connectionString: other.url, max: 1 });
+      // A client, not a pool: its end() waits for the session to close, while a pool's end() can
+      // return first and the DROP ... WITH (FORCE) below then kills a session that has no listener.
+      const client = new pg.Client({ connectionString: other.url });
+      await client.connect();
       try {
-        const [mine, theirs] = [await secretKey(), await secretKey(pool)];
+        const [mine, theirs] = [await secretKey(), await secretKey(client)];
         expect(theirs).toHaveLength(32);
         expect(theirs.equals(mine)).toBe(false);
       } finally {
-        await pool.end();
+        await client.end();
       }
     } finally {
       await other.drop();
