@@ -41,11 +41,20 @@ interface Steps {
 }
 
 /**
+ * Each patched() call records a marker and upserts TemporalChangeVersion: two history events and
+ * a visibility write per patch per run. Runs started since patch 'one-marker' carry it alone: it
+ * implies every earlier patch ('quick-steps-local', 'two-quick-steps', 'task-abandoned-event'),
+ * and SmsCategory goes out with the status that ends the round instead of in an upsert of its own.
+ * Older runs replay as they were recorded: patched() is false for a marker their history lacks.
+ */
+const CURRENT = 'one-marker';
+
+/**
  * Quick steps run as local activities (see policies.ts). Runs started before that change have
  * them as remote activities in their histories and must go on replaying the same way.
  */
-function quickSteps(): Steps {
-  if (patched('quick-steps-local')) {
+function quickSteps(current: boolean): Steps {
+  if (current || patched('quick-steps-local')) {
     return { events: proxyLocalActivities<Activities>(EVENT_STEP), sms: proxyLocalActivities<Activities>(SEND_SMS) };
   }
   return { events: proxyActivities<Activities>(EVENT_STEP), sms: proxyActivities<Activities>(SEND_SMS) };
@@ -53,17 +62,21 @@ function quickSteps(): Steps {
 
 /** One inbound SMS, from webhook to reply. Workflow id `sms-<MessageSid>`. */
 export async function smsTask(input: SmsTaskInput): Promise<{ outcome: SmsTaskOutcome | 'failed' }> {
-  const steps = quickSteps();
+  const current = patched(CURRENT);
+  const steps = quickSteps(current);
   const { events } = steps;
   // One local activity before the AI call and one after (runs started before go on step by step).
-  const combined = patched('two-quick-steps');
+  const combined = current || patched('two-quick-steps');
   const status: SmsTaskStatus = { step: 'received', round: 0 };
   let retry: RetryRequest | undefined;
   setHandler(statusQuery, () => status);
   setHandler(retrySignal, (request) => {
     retry = request ?? {};
   });
-  const setStatus = (value: SmsStatusValue) => upsertSearchAttributes({ SmsStatus: [value] });
+  const setStatus = (value: SmsStatusValue) =>
+    upsertSearchAttributes(
+      current && status.category ? { SmsStatus: [value], SmsCategory: [status.category] } : { SmsStatus: [value] },
+    );
   // A starter that sets SmsStatus=PROCESSING at start saves the upsert (a history event and a visibility write).
   if (!combined || workflowInfo().typedSearchAttributes.get(SMS_STATUS) !== 'PROCESSING') setStatus('PROCESSING');
 
@@ -71,7 +84,7 @@ export async function smsTask(input: SmsTaskInput): Promise<{ outcome: SmsTaskOu
     try {
       let outcome: SmsTaskOutcome;
       if (combined) {
-        outcome = await processCombined(input, status, steps);
+        outcome = await processCombined(input, status, steps, { categoryAlone: !current });
         status.step = 'done';
         status.outcome = outcome;
       } else {
@@ -106,7 +119,7 @@ export async function smsTask(input: SmsTaskInput): Promise<{ outcome: SmsTaskOu
       const retryWindow = input.retryWindow ?? RETRY_WINDOW;
       if (!(await condition(() => retry !== undefined, retryWindow as Duration))) {
         // Runs that reached this point before the event existed closed without it.
-        if (patched('task-abandoned-event')) {
+        if (current || patched('task-abandoned-event')) {
           await events.recordAbandoned({
             input,
             step: failedStep,
@@ -175,13 +188,15 @@ async function processCombined(
   input: SmsTaskInput,
   status: SmsTaskStatus,
   { events, sms }: Steps,
+  options: { categoryAlone: boolean },
 ): Promise<SmsTaskOutcome> {
   const round = status.round;
   status.step = 'received';
   const start = await events.beginTask({ input, round });
   if (start.classification) {
     status.category = start.classification.category;
-    upsertSearchAttributes({ SmsCategory: [start.classification.category] });
+    // Runs before patch 'one-marker' upserted it here; since, it goes with the round's status.
+    if (options.categoryAlone) upsertSearchAttributes({ SmsCategory: [start.classification.category] });
   }
   if (start.next === 'done') return start.outcome;
   let reply: PlannedReply;

@@ -42,6 +42,9 @@ describe('recorded smsTask histories replay on the current workflow code', () =>
         'failed-retried.json',
         // A reply a person wrote (workflow humanReply).
         'human-reply.json',
+        // Recorded with two patch markers, before patch 'one-marker' implied both.
+        'two-patches-answered.json',
+        'two-patches-failed-retried.json',
         // Recorded with one local activity per quick step, before patch 'two-quick-steps'.
         'step-by-step-answered.json',
         'step-by-step-failed-retried.json',

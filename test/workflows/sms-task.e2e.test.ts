@@ -46,7 +46,15 @@ describe('smsTask: text the number, get an AI answer', () => {
       (e) => e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.SmsStatus,
     );
     expect(statusUpserts).toHaveLength(1);
-    expect((await stack.handle(sent.sid).describe()).typedSearchAttributes.get(SMS_STATUS)).toBe('COMPLETED');
+    // One patch marker (patch 'one-marker' implies the earlier ones), and SmsCategory went out with
+    // that status: two upserts in all, each a history event and a visibility write.
+    const markers = (history.events ?? []).filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
+    expect(markers).toHaveLength(1);
+    const upserts = (history.events ?? []).filter((e) => e.upsertWorkflowSearchAttributesEventAttributes);
+    expect(upserts).toHaveLength(2);
+    const described = await stack.handle(sent.sid).describe();
+    expect(described.typedSearchAttributes.get(SMS_STATUS)).toBe('COMPLETED');
+    expect(described.searchAttributes.SmsCategory).toEqual(['coding']);
     expect((ai?.data as { promptTokens: number } | undefined)?.promptTokens ?? 0).toBeGreaterThan(0);
   });
 });
