@@ -60,9 +60,9 @@ export const initialUserState: UserState = {
   spend: initialSpendState(),
 };
 
-/** Start of the UTC calendar month holding `iso`. */
-const utcMonthStart = (iso: string) => {
-  const d = new Date(iso);
+/** Start of the UTC calendar month holding `ms`. */
+const utcMonthStart = (ms: number) => {
+  const d = new Date(ms);
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
 };
 
@@ -91,13 +91,22 @@ function step(state: UserState, event: UserEvent, own: boolean): UserState {
       // Every kept entry is on or after the month of the latest one (the list's last), so only a
       // later month has anything to drop: the fold stays linear instead of re-filtering each time.
       const atMs = Date.parse(event.data.at);
-      const monthStart = utcMonthStart(event.data.at);
       const last = state.usage.at(-1);
+      // Entries are in the log's order, so one in the latest entry's month or later cannot start an
+      // earlier month: the month is worked out only when the entry is past the latest one's.
+      const monthStart = last !== undefined && atMs > last.atMs ? utcMonthStart(atMs) : undefined;
       const usage =
-        last !== undefined && utcMonthStart(last.at) < monthStart
+        last !== undefined && monthStart !== undefined && last.atMs < monthStart
           ? state.usage.filter((u) => u.atMs >= monthStart)
           : state.usage;
-      return { ...state, usage: appended(usage, { messageSid: event.data.messageSid, at: event.data.at, atMs }, own) };
+      const entry = { messageSid: event.data.messageSid, at: event.data.at, atMs };
+      if (own) {
+        // The fold's own copy (foldUserState): a month of units is one object changed in place, not
+        // 10,000 copies of the state.
+        state.usage = appended(usage, entry, true);
+        return state;
+      }
+      return { ...state, usage: appended(usage, entry, false) };
     }
     case 'KeywordReplyCounted': {
       const atMs = Date.parse(event.data.at);
