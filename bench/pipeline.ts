@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { createEventStore } from '../eventstore/index.js';
 import { createPool } from '../infra/db.js';
 import { freePort } from '../infra/ports.js';
+import { workflowIdFor } from '../workflows/types.js';
 import { type BroadcastResult, measureBroadcast } from './support/broadcast.js';
 import { type Diagnostics, sampleDiagnostics } from './support/diagnostics.js';
 import { type E2eResult, measureEndToEnd } from './support/e2e.js';
@@ -342,6 +343,9 @@ async function main() {
           ` (${result.answered}/${result.sms} answered), ${fmt(cpuMsPerSms.total)} CPU-ms per SMS`,
       );
     }
+    // The history of one answered SMS (the first of the one-at-a-time phase), as Temporal keeps it.
+    const sampleHistory = await infra.client.workflow.getHandle(workflowIdFor(messageSid(8, 0))).fetchHistory();
+    const historyEventsPerAnsweredSms = sampleHistory.events?.length ?? 0;
     // 4. A broadcast: its send rate against the configured one, and its Temporal history per person.
     log(`[${elapsed()}] broadcast: ${BROADCAST.recipients} recipients at ${BROADCAST.rate}/s`);
     await serversQuiet();
@@ -426,6 +430,7 @@ async function main() {
       ingest,
       ceilings,
       e2e,
+      historyEventsPerAnsweredSms,
       broadcast,
       history,
       workerMemoryMiB: { hwm: workerMemory?.hwmMiB, peakRssUnderLoad: workerPeakRssMiB },
@@ -461,6 +466,8 @@ type Figures = {
   ingest: { ours: IngestResult; ceiling: IngestResult; cpu: CpuShare }[];
   ceilings: (WorkflowCeiling & { cpu: CpuShare; cpuMsPerWorkflow: CpuPerUnit })[];
   e2e: { result: E2eResult; cpu: CpuShare; cpuMsPerSms: CpuPerUnit; waits: Diagnostics }[];
+  /** Events in the Temporal history of one answered SMS (instant model). */
+  historyEventsPerAnsweredSms: number;
   broadcast: BroadcastResult;
   history: { result: HistoryResult; cpu: CpuShare; cpuMsPerSms: CpuPerUnit }[];
   workerMemoryMiB: { hwm?: number; peakRssUnderLoad: number };
@@ -624,7 +631,7 @@ function report(f: Figures, verdicts: Verdict[]): string {
   const noopSat = f.ceilings.find((c) => c.scenario === SHAPE_SAT);
   out.push(
     table(
-      'End to end: webhook to reply at the fake Twilio (1 remote + 2 local activities, 20 history events per answered SMS)',
+      `End to end: webhook to reply at the fake Twilio (1 remote + 2 local activities, ${f.historyEventsPerAnsweredSms} history events per answered SMS)`,
       [
         'scenario',
         'SMS',
