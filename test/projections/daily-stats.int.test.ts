@@ -1,7 +1,14 @@
+import { fileURLToPath } from 'node:url';
+import { runner } from 'node-pg-migrate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seededRandom } from '../../bench/support/prng.js';
+import { createPool } from '../../infra/db.js';
 import { dailyStatsReadModel } from '../../projections/daily-stats/handler.js';
+import { migrateReadModels } from '../../projections/migrate.js';
 import { createReadModelQueries } from '../../projections/queries.js';
-import { applyAgain, dumpTables, eventLog, project, readModelDatabase } from './support/harness.js';
+import { createTestDatabase } from '../support/database.js';
+import { dailyStatsReadModel010 } from './support/daily-stats-010.js';
+import { applyAgain, dumpTables, eventLog, project, readModelDatabase, rows, SCHEMA } from './support/harness.js';
 
 let db: Awaited<ReturnType<typeof readModelDatabase>>;
 let queries: ReturnType<typeof createReadModelQueries>;
@@ -164,6 +171,84 @@ describe('daily_stats read model', () => {
     ]);
   });
 
+  it('given a busy day in small batches, then counts, sums and rates equal a recount of the facts, and p50/p95 are within 1% of percentile_cont', async () => {
+    // Given 1,500 tasks over one day: two categories, two tiers (some people register late), some
+    // failures, retries and abandonments, processing times from 1 ms to 10 minutes, many equal
+    const random = seededRandom(18);
+    const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)] as T;
+    const log = eventLog('2026-02-03T00:00:00.000Z');
+    const people = Array.from({ length: 40 }, (_, i) => `+1415556${String(i).padStart(4, '0')}`);
+    const registered = new Set<string>();
+    for (let i = 0; i < 1500; i++) {
+      const phone = pick(people);
+      const processingMs = random() < 0.2 ? pick([250, 1000, 1000, 4000]) : Math.floor(Math.exp(random() * 13.3));
+      const fail = random() < 0.1;
+      task(log, `B${i}`, phone, '2026-02-03T10:00:00.000Z', {
+        processingMs,
+        category: pick(['coding', 'general'] as const),
+        fail,
+        abandon: fail && random() < 0.5,
+        tokens: Math.floor(random() * 500),
+        cost: Math.floor(random() * 1e7) / 1e9,
+      });
+      if (fail && random() < 0.3) {
+        log.sms(`B${i}`, 'TaskRetryRequested', { requestedBy: 'ops', round: 1 });
+        if (random() < 0.5) log.sms(`B${i}`, 'TaskCompleted', { outcome: 'answered', processingMs: processingMs + 1 });
+      }
+      if (!registered.has(phone) && random() < 0.05) {
+        registered.add(phone);
+        log.user(phone, 'UserRegistered', {
+          phone,
+          tier: pick(['free', 'premium']),
+          registeredAt: '2026-02-03T09:00:00.000Z',
+        });
+      }
+    }
+
+    // When it is projected in batches of 37
+    await project(db.pool, dailyStatsReadModel, log.events, { batchSize: 37 });
+
+    // Then each (category, tier) row matches the facts recounted as one query, as before migration 011
+    const recount = await rows<Record<string, unknown>>(
+      db.pool,
+      `SELECT coalesce(category, 'unclassified') AS category, coalesce(tier, 'unknown') AS tier,
+         count(*)::int AS received, (count(*) FILTER (WHERE status = 'completed'))::int AS completed,
+         (count(*) FILTER (WHERE status = 'failed'))::int AS failed,
+         (count(*) FILTER (WHERE status = 'abandoned'))::int AS abandoned,
+         (count(*) FILTER (WHERE status NOT IN ('completed', 'failed', 'abandoned')))::int AS in_progress,
+         round(count(*) FILTER (WHERE status = 'completed')::numeric
+           / nullif(count(*) FILTER (WHERE status IN ('completed', 'failed', 'abandoned')), 0), 4)::float8 AS success_rate,
+         round(avg(processing_ms), 1)::float8 AS avg_ms, sum(tokens)::int AS tokens,
+         round(sum(cost_usd::numeric), 6)::float8 AS cost_usd,
+         (percentile_cont(0.5) WITHIN GROUP (ORDER BY processing_ms)) AS p50,
+         (percentile_cont(0.95) WITHIN GROUP (ORDER BY processing_ms)) AS p95
+       FROM rm.daily_stats_tasks WHERE day = '2026-02-03' GROUP BY 1, 2 ORDER BY 1, 2`,
+    );
+    const stats = await queries.dailyStats({ from: '2026-02-03', to: '2026-02-03' });
+    expect(stats.map((r) => [r.category, r.tier])).toEqual(recount.map((r) => [r.category, r.tier]));
+    expect(recount.length).toBeGreaterThanOrEqual(4);
+    for (const [i, r] of recount.entries()) {
+      const row = stats[i];
+      expect(row).toMatchObject({
+        received: r.received,
+        completed: r.completed,
+        failed: r.failed,
+        abandoned: r.abandoned,
+        inProgress: r.in_progress,
+        successRate: r.success_rate,
+        avgProcessingMs: r.avg_ms,
+        tokens: r.tokens,
+        costUsd: r.cost_usd,
+      });
+      for (const [got, exact] of [
+        [row?.p50ProcessingMs, r.p50],
+        [row?.p95ProcessingMs, r.p95],
+      ] as const) {
+        expect(Math.abs(Number(got) - Number(exact))).toBeLessThanOrEqual(Number(exact) * 0.01 + 0.05);
+      }
+    }
+  });
+
   it('given a batch delivered twice, then nothing changes', async () => {
     const before = await dumpTables(db.pool, dailyStatsReadModel.tables);
     const log = eventLog();
@@ -175,5 +260,55 @@ describe('daily_stats read model', () => {
     await applyAgain(db.pool, dailyStatsReadModel, log.events);
 
     expect(await dumpTables(db.pool, dailyStatsReadModel.tables)).toEqual(after);
+  });
+});
+
+describe('read-model migration 011 on a deployment with daily_stats', () => {
+  it('given figures kept the old way, when migrated, then the current handler carries on to the figures of a clean replay', async () => {
+    // Given a day half projected by the handler of migration 010 (facts recomputed per batch)
+    const log = eventLog('2026-03-04T00:00:00.000Z');
+    const phone = '+14155550601';
+    for (const [i, ms] of [800, 1200, 1200, 5000].entries()) {
+      task(log, `M${i}`, phone, '2026-03-04T08:00:00.000Z', { processingMs: ms, cost: 0.0000015 });
+    }
+    task(log, 'M9', '+14155550602', '2026-03-04T08:30:00.000Z', { processingMs: 0, fail: true });
+    const half = log.events.length;
+    log.user(phone, 'UserRegistered', { phone, tier: 'premium', registeredAt: '2026-03-04T07:00:00.000Z' });
+    task(log, 'M5', phone, '2026-03-04T09:00:00.000Z', { processingMs: 3000, category: 'general' });
+    log.sms('M9', 'TaskRetryRequested', { requestedBy: 'ops', round: 1 });
+    log.sms('M9', 'TaskCompleted', { outcome: 'answered', processingMs: 700 });
+
+    const old = await createTestDatabase('rm011');
+    const oldPool = createPool(old.url, { max: 2 });
+    const fresh = await readModelDatabase();
+    try {
+      await runner({
+        databaseUrl: old.url,
+        dir: fileURLToPath(new URL('../../projections/migrations', import.meta.url)),
+        direction: 'up',
+        count: 10, // up to 1767225600010, the last before 011
+        schema: SCHEMA,
+        createSchema: true,
+        migrationsSchema: SCHEMA,
+        migrationsTable: 'pgmigrations',
+        log: () => {},
+      });
+      await project(oldPool, dailyStatsReadModel010, log.events.slice(0, half), { batchSize: 2 });
+
+      // When migrated, and the rest of the day projected by the current handler
+      expect(await migrateReadModels(old.url)).toContain('1767225600011_daily-stats-incremental');
+      await project(oldPool, dailyStatsReadModel, log.events.slice(half), { batchSize: 2 });
+
+      // Then every figure equals a replay of the whole day by the current handler
+      await project(fresh.pool, dailyStatsReadModel, log.events, { batchSize: 3 });
+      const tables = ['daily_stats', 'daily_stats_latency', 'daily_stats_tasks', 'daily_stats_tiers'];
+      const migrated = await dumpTables(oldPool, tables);
+      expect(migrated).toEqual(await dumpTables(fresh.pool, tables));
+      expect(migrated.daily_stats).toHaveLength(3);
+    } finally {
+      await oldPool.end();
+      await old.drop();
+      await fresh.close();
+    }
   });
 });
