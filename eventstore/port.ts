@@ -72,6 +72,15 @@ export interface SubscribeOptions {
 /** An async iterable of events that catches up, then follows live until closed. */
 export interface Subscription extends AsyncIterable<RecordedEvent> {
   close(): Promise<void>;
+  /**
+   * Where the subscription has got to: every event its filter matches up to this checkpoint has
+   * been handed to the consumer (taken from the iterator), and the events between the last one
+   * handed out and this checkpoint did not match. A consumer that has dealt with every event it
+   * took may store it as its checkpoint, so a filter that matches rarely does not leave the
+   * checkpoint far behind the log (and every lag reading scanning up from there). Undefined when
+   * nothing was read yet, or when the store does not say (KurrentDB here).
+   */
+  deliveredTo?(): Checkpoint | undefined;
 }
 
 export interface EventStore {

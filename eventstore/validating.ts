@@ -88,6 +88,8 @@ export class ValidatingEventStore implements EventStore {
     const upcast = (e: RecordedEvent) => this.upcast(e);
     return {
       close: () => inner.close(),
+      // The inner position moves only once this iterator's consumer has taken every event before it.
+      deliveredTo: () => inner.deliveredTo?.(),
       async *[Symbol.asyncIterator]() {
         for await (const event of inner) yield upcast(event);
       },

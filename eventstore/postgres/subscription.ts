@@ -1,6 +1,6 @@
 import type { Logger } from '../../infra/logger.js';
-import type { EventFilter, RecordedEvent, Subscription } from '../port.js';
-import type { LogPosition } from './checkpoint.js';
+import type { Checkpoint, EventFilter, RecordedEvent, Subscription } from '../port.js';
+import { encodeCheckpoint, type LogPosition } from './checkpoint.js';
 import { isUnavailableError } from './errors.js';
 import type { Notifier } from './notifier.js';
 import type { Poll, SubscriptionPolls } from './polls.js';
@@ -46,6 +46,8 @@ export class PgSubscription implements Subscription {
   private dirty = true;
   private started = false;
   private cursor: LogPosition = { transactionId: '0', position: '0' };
+  /** The cursor once every event of the poll that reached it was taken (see deliveredTo). */
+  private delivered: LogPosition | undefined;
 
   constructor(
     private readonly deps: SubscriptionDeps,
@@ -63,6 +65,10 @@ export class PgSubscription implements Subscription {
     if (this.started) throw new Error('A subscription can be iterated only once');
     this.started = true;
     return this.run();
+  }
+
+  deliveredTo(): Checkpoint | undefined {
+    return this.delivered && encodeCheckpoint(this.delivered);
   }
 
   async close(): Promise<void> {
@@ -121,6 +127,8 @@ export class PgSubscription implements Subscription {
           if (this.closed) return;
           yield event;
         }
+        // Resumed after the last yield: the consumer has taken every event up to the cursor.
+        if (poll.cursor) this.delivered = poll.cursor;
         if (poll.full) continue;
         // Progress (the scan moved, matched or not) resets the held-back delay, alike for a group polling together.
         if (poll.cursor) heldBackDelay = tuning.heldBackPollMs;

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { ident, literal } from '../shared/sql.js';
+import { ident, literal, qualified } from '../shared/sql.js';
 import { pipelined, projectionTx } from './projection-tx.js';
 import type { ProjectionEvent, ReadModel } from './types.js';
 
@@ -116,4 +116,23 @@ export async function applyBatch(
     await client.query('ROLLBACK').catch(() => {});
     throw error;
   }
+}
+
+/**
+ * Moves the checkpoint of a projection that had nothing to apply, from `expected` to where its
+ * subscription has got to (Subscription.deliveredTo), with the same fence as a batch: without it
+ * a projection whose events are rare keeps its checkpoint at its last one, and every lag reading
+ * (/metrics, the dashboard, `projections status`) scans the log from there to the head.
+ */
+export async function moveIdleCheckpoint(
+  db: pg.Pool | pg.PoolClient,
+  options: { schema: string; name: string; expected: string | null; to: string },
+): Promise<void> {
+  const { schema, name, expected, to } = options;
+  const moved = await db.query(
+    `UPDATE ${qualified(schema, 'projection_checkpoints')} SET checkpoint = $1, updated_at = now()
+     WHERE name = $2 AND checkpoint IS NOT DISTINCT FROM $3`,
+    [to, name, expected],
+  );
+  if (moved.rowCount === 0) throw new CheckpointMovedError(name, expected, null);
 }

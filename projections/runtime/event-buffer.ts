@@ -53,15 +53,22 @@ export class EventBuffer<T> {
   }
 
   /**
-   * Up to `max` items: waits for the first, then up to `lingerMs` for more (unless `max` are
-   * already there). Returns [] once the source has ended and everything was taken, or on close.
+   * Up to `max` items: waits for the first (at most `waitMs` when given), then up to `lingerMs`
+   * for more (unless `max` are already there). Returns [] once the source has ended and
+   * everything was taken, on close, or when `waitMs` passed with nothing (see `finished`).
    * Rethrows the source's error after the items read before it.
    */
-  async take(max: number, lingerMs: number): Promise<T[]> {
+  async take(max: number, lingerMs: number, waitMs?: number): Promise<T[]> {
+    const until = waitMs === undefined ? undefined : Date.now() + waitMs;
     while (this.items.length === 0) {
       if (this.error !== undefined) throw this.error;
       if (this.ended || this.closed) return [];
-      await this.waitForItems();
+      if (until === undefined) await this.waitForItems();
+      else {
+        const left = until - Date.now();
+        if (left <= 0) return [];
+        await this.waitForItems(left);
+      }
     }
     const deadline = Date.now() + lingerMs;
     while (this.items.length < max && !this.ended && !this.closed) {
@@ -76,6 +83,11 @@ export class EventBuffer<T> {
       space?.();
     }
     return batch;
+  }
+
+  /** The source ended or the buffer was closed: an empty take() will stay empty. */
+  get finished(): boolean {
+    return this.ended || this.closed;
   }
 
   /** Stops reading ahead and wakes a waiting take(). */

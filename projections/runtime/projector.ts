@@ -4,7 +4,7 @@ import { createPool } from '../../infra/db.js';
 import type { Logger } from '../../infra/logger.js';
 import { assertSchemaName, READ_MODEL_SCHEMA, withClient } from '../shared/sql.js';
 import { AdvisoryLock } from './advisory-lock.js';
-import { applyBatch, type BatchHooks, CheckpointMovedError } from './apply-batch.js';
+import { applyBatch, type BatchHooks, CheckpointMovedError, moveIdleCheckpoint } from './apply-batch.js';
 import { ensureCheckpointRow, readCheckpoint } from './checkpoints.js';
 import { EventBuffer } from './event-buffer.js';
 import { filterFor, toProjectionEvent } from './events.js';
@@ -28,6 +28,11 @@ export interface ProjectorOptions {
   lockPollMs?: number;
   /** First delay after an error (doubles up to 30 s). */
   retryDelayMs?: number;
+  /**
+   * With no event of its own for this long, the checkpoint moves to where the subscription has
+   * got to (the events in between are not this projection's), so lag readings stay cheap.
+   */
+  idleCheckpointMs?: number;
   logger?: Logger;
   hooks?: BatchHooks & {
     /** After each commit; `committedAt` is Date.now() right after COMMIT returned. */
@@ -72,6 +77,7 @@ export class Projector {
   private readonly leader: LeaderLoop;
   private readonly batchSize: number;
   private readonly lingerMs: number;
+  private readonly idleCheckpointMs: number;
   private checkpoint: string | null = null;
   private counters = { events: 0, batches: 0, lastBatchSize: 0, lastBatchMs: 0 };
   private lastEventAt: string | null = null;
@@ -99,6 +105,7 @@ export class Projector {
     });
     this.batchSize = options.batchSize ?? 5000;
     this.lingerMs = options.lingerMs ?? 5;
+    this.idleCheckpointMs = options.idleCheckpointMs ?? 5_000;
   }
 
   private get state(): ProjectorState {
@@ -128,9 +135,20 @@ export class Projector {
     signal.addEventListener('abort', onAbort, { once: true });
     try {
       while (!signal.aborted) {
-        const recorded = await buffer.take(this.batchSize, this.lingerMs);
+        const recorded = await buffer.take(this.batchSize, this.lingerMs, this.idleCheckpointMs);
         if (signal.aborted) return;
-        if (recorded.length === 0) throw new Error('event subscription ended');
+        if (recorded.length === 0) {
+          if (buffer.finished) throw new Error('event subscription ended');
+          // Idle: every event taken is applied, so where the subscription has got to is this
+          // projection's position too (one cheap write every idleCheckpointMs at most).
+          const to = subscription.deliveredTo?.();
+          if (to === undefined || to === checkpoint) continue;
+          const expected = checkpoint;
+          await moveIdleCheckpoint(this.pool, { schema: this.schema, name: this.name, expected, to });
+          checkpoint = to;
+          this.checkpoint = to;
+          continue;
+        }
         const events = recorded.map(toProjectionEvent);
         const started = performance.now();
         const expected = checkpoint;

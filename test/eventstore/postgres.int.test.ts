@@ -153,6 +153,42 @@ describe('postgres event store', () => {
     await cleanup();
   });
 
+  it('given a narrow filter, then deliveredTo passes unmatched events but never an event the consumer has not taken', async () => {
+    const { store, cleanup } = await freshStore({ subscription: { batchSize: 10 } });
+    await store.append('noise-a', [testEvent('Noise'), testEvent('Noise')]);
+    const wanted = await store.append('wanted-1', [testEvent('Wanted')]);
+    await store.append(
+      'noise-b',
+      Array.from({ length: 25 }, () => testEvent('Noise')),
+    );
+    const subscription = store.subscribeToAll({ filter: { eventTypes: ['Wanted'] } });
+    const order = (c: string | undefined) => (c === undefined ? [-1n, -1n] : c.split(':').map(BigInt));
+    const notAfter = (a: string | undefined, b: string) => {
+      const [x, y] = order(a) as [bigint, bigint];
+      const [u, v] = order(b) as [bigint, bigint];
+      return x < u || (x === u && y <= v);
+    };
+
+    // When the consumer has taken the match but not asked for more
+    const iterator = subscription[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    expect(first.value?.streamName).toBe('wanted-1');
+    // Then the position is not past it (the consumer may not have dealt with it yet)
+    expect(notAfter(subscription.deliveredTo?.(), first.value?.position as string)).toBe(true);
+    expect(first.value?.position).toBe(wanted.position);
+
+    // When it asks for the next, then the position moves past the 25 unmatched events to the head
+    const next = iterator.next();
+    const head = (await store.headCheckpoint()) as string;
+    const deadline = Date.now() + 10_000;
+    while (subscription.deliveredTo?.() !== head && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(subscription.deliveredTo?.()).toBe(head);
+    await subscription.close();
+    await next;
+    await store.close();
+    await cleanup();
+  });
+
   it('given subscriptions with different filters polling together, then they share one query per wake-up and each gets exactly its events', async () => {
     const { store, cleanup } = await freshStore({ subscription: { batchSize: 10 } });
     const filters = [

@@ -92,6 +92,40 @@ describe('projector', () => {
     expect(stats.every((s) => s.eventsProcessed > 0 && s.batches > 0 && s.lastError === null)).toBe(true);
   });
 
+  it('given a read model whose events stop coming while others flow, then its stored checkpoint follows the log, and its later events are still applied', async () => {
+    await resetReadModels();
+    const audit = READ_MODELS.find((m) => m.name === 'audit');
+    if (!audit) throw new Error('no audit read model');
+    const isAudit = (type: string) => (audit.handles as readonly string[]).includes(type);
+    const projector = new Projector({ store, databaseUrl: db.url, model: audit, idleCheckpointMs: 100, ...fast });
+    projector.start();
+    running.push(projector);
+    await untilProcessed(db.pool, only('audit'));
+    const stored = async () =>
+      (await db.pool.query(`SELECT checkpoint FROM ${SCHEMA}.projection_checkpoints WHERE name = 'audit'`)).rows[0]
+        ?.checkpoint as string | null;
+    const applied = await stored();
+
+    // When 60 tasks' events are appended, none of them the audit log's
+    const others = generateWorkload({ seed: 21, users: 5, tasks: 60, days: 1, sidPrefix: 'SMI' })
+      .map((op) => ({ ...op, events: op.events.filter((e) => !isAudit(e.type)) }))
+      .filter((op) => op.events.length > 0);
+    await append(others);
+
+    // Then its checkpoint moves past them to the log's head, with nothing applied
+    const head = async () => store.headCheckpoint();
+    await until(async () => (await stored()) === (await head()), 30_000, 'the idle checkpoint to reach the head');
+    expect(await stored()).not.toBe(applied);
+    expect((await eventsProcessed()).audit).toBe(only('audit').audit);
+
+    // And events of its own appended after that are applied, as a clean replay applies them
+    const more = generateWorkload({ seed: 22, users: 10, tasks: 80, days: 1, sidPrefix: 'SMJ' });
+    expect(handledCounts(more).audit).toBeGreaterThan(0);
+    await append(more);
+    await untilProcessed(db.pool, only('audit'));
+    expect(await dumpTables(db.pool, audit.tables)).toEqual(await reference([...audit.tables]));
+  });
+
   it('given a crash inside the transaction after the handlers ran, then the batch is retried and nothing is counted twice', async () => {
     await resetReadModels();
     const crashed: string[] = [];
