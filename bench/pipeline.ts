@@ -162,13 +162,7 @@ async function main() {
     const worker = spawnRole('worker', { role: 'worker', nodeArgs }, env(), logFile('worker'));
     const projector = spawnRole('projector', { role: 'projector' }, env(), logFile('projector'));
     const apiScript = path.join(ROOT, 'bench/support/api-process.ts');
-    // First with the inbox starter paused (BENCH_INBOX=off): the webhook alone, no workflow starts.
-    let api = spawnRole(
-      'api',
-      { script: apiScript },
-      env({ TEMPORAL_TASK_QUEUE: INGEST_QUEUE, BENCH_INBOX: 'off' }),
-      logFile('api'),
-    );
+    let api = spawnRole('api', { script: apiScript }, env(), logFile('api'));
     const emptyWorker = spawnRole(
       'empty-worker',
       { script: path.join(ROOT, 'bench/support/empty-worker.ts') },
@@ -196,71 +190,9 @@ async function main() {
       postgres: () => infra.postgres.pid,
     });
 
-    // 1. Ingest: the signed webhook against an empty route of the same server, same loads.
-    log(`[${elapsed()}] ingest (${SECONDS} s per load)`);
     let http = new HttpClient(publicUrl);
-    const url = `${publicUrl}/sms/receive`;
-    const signed =
-      (phase: number, route = '/sms/receive') =>
-      (i: number): PreparedRequest => {
-        const sms = { sid: messageSid(phase, i), from: phoneNumber(phase * 60_000 + i), body: 'Is this fast?' };
-        return { path: route, ...signedForm(url, inboundForm(sms)) };
-      };
-    await measureIngest(http, { concurrency: 8, seconds: 2 }, signed(0));
-    await measureIngest(http, { concurrency: 8, seconds: 2 }, signed(0, '/bench/empty'));
-    const loads: Load[] = [
-      ...RATES.map((rate) => ({ rate, seconds: SECONDS })),
-      { concurrency: CONCURRENCY, seconds: SECONDS },
-    ];
-    const ingest: { ours: IngestResult; ceiling: IngestResult; cpu: CpuShare }[] = [];
     // Each workflow started leaves the server work to finish after the ack: let it, between runs.
     const serversQuiet = () => untilQuiet(() => [...infra.temporalPids, infra.postgres.pid]);
-
-    // 1a. The webhook alone at the top rate: SmsReceived appended (and projected), no starts yet.
-    const top = { rate: RATES.at(-1) as number, seconds: SECONDS };
-    await serversQuiet();
-    {
-      const mark = cpu.mark();
-      // Phases: 0 warm-up, 1-4 the loads below, 6 this one, 8 and up end to end.
-      const alone = await measureIngest(http, top, signed(6));
-      const cpuShare = mark.share();
-      await serversQuiet();
-      const ceiling = await measureIngest(http, top, signed(6, '/bench/empty'));
-      ingest.push({ ours: { ...alone, load: `${alone.load}, starts paused` }, ceiling, cpu: cpuShare });
-      log(`  ${alone.load}, inbox starter paused: ${fmt(alone.acksPerSecond)} acks/s, p99 ${alone.latencyMs.p99} ms`);
-    }
-    // 1b. The API as deployed: its inbox starter starts those workflows now, then each load in turn.
-    http.close();
-    await api.stop('SIGTERM');
-    api = spawnRole('api', { script: apiScript }, env({ TEMPORAL_TASK_QUEUE: INGEST_QUEUE }), logFile('api'));
-    roles.push(api);
-    await untilHealthy(`${publicUrl}/health`, api);
-    http = new HttpClient(publicUrl);
-    // The webhook appends SmsReceived and answers; the API's inbox starter then starts the
-    // workflows (on a queue no worker polls): wait for it to finish before the next measurement.
-    const drained = async () => {
-      await untilInboxDrained(publicUrl);
-      await serversQuiet();
-    };
-    for (const [k, load] of loads.entries()) {
-      await drained();
-      const mark = cpu.mark();
-      const ours = await measureIngest(http, load, signed(k + 1));
-      const cpuShare = mark.share();
-      await drained();
-      const ceiling = await measureIngest(http, load, signed(k + 1, '/bench/empty'));
-      ingest.push({ ours, ceiling, cpu: cpuShare });
-      log(`  ${ours.load}: ${fmt(ours.acksPerSecond)} acks/s, p99 ${ours.latencyMs.p99} ms`);
-    }
-    http.close();
-
-    // The API again, now starting workflows on the worker's queue (none of the ingest SMS left).
-    await drained();
-    await api.stop('SIGTERM');
-    api = spawnRole('api', { script: apiScript }, env(), logFile('api'));
-    roles.push(api);
-    await untilHealthy(`${publicUrl}/health`, api);
-    http = new HttpClient(publicUrl);
 
     // 2. Temporal ceilings: the same server running workflows with nothing of ours inside.
     log(`[${elapsed()}] Temporal ceilings`);
@@ -420,6 +352,74 @@ async function main() {
         `  ${result.answered}/${result.sms} answered${result.timedOut ? ' (timed out)' : ''}, p50 ${result.latencyMs.p50} ms, ` +
           `${fmt(cpuMsPerSms.total)} CPU-ms per SMS`,
       );
+    }
+
+    // 6. Ingest, last: its starts go to a queue no worker polls, and the open workflows they leave
+    // (some 15,000) make the dev server slower for every phase after them. The signed webhook
+    // against an empty route of the same server, same loads; first with the inbox starter paused
+    // (BENCH_INBOX=off): the webhook alone, no workflow starts.
+    log(`[${elapsed()}] ingest (${SECONDS} s per load)`);
+    http.close();
+    await api.stop('SIGTERM');
+    api = spawnRole(
+      'api',
+      { script: apiScript },
+      env({ TEMPORAL_TASK_QUEUE: INGEST_QUEUE, BENCH_INBOX: 'off' }),
+      logFile('api'),
+    );
+    roles.push(api);
+    await untilHealthy(`${publicUrl}/health`, api);
+    http = new HttpClient(publicUrl);
+    const url = `${publicUrl}/sms/receive`;
+    const signed =
+      (phase: number, route = '/sms/receive') =>
+      (i: number): PreparedRequest => {
+        const sms = { sid: messageSid(phase, i), from: phoneNumber(phase * 60_000 + i), body: 'Is this fast?' };
+        return { path: route, ...signedForm(url, inboundForm(sms)) };
+      };
+    await measureIngest(http, { concurrency: 8, seconds: 2 }, signed(0));
+    await measureIngest(http, { concurrency: 8, seconds: 2 }, signed(0, '/bench/empty'));
+    const loads: Load[] = [
+      ...RATES.map((rate) => ({ rate, seconds: SECONDS })),
+      { concurrency: CONCURRENCY, seconds: SECONDS },
+    ];
+    const ingest: { ours: IngestResult; ceiling: IngestResult; cpu: CpuShare }[] = [];
+
+    // 1a. The webhook alone at the top rate: SmsReceived appended (and projected), no starts yet.
+    const top = { rate: RATES.at(-1) as number, seconds: SECONDS };
+    await serversQuiet();
+    {
+      const mark = cpu.mark();
+      // Phases: 0 warm-up, 1-4 the loads below, 6 this one (8-13 were end to end and history).
+      const alone = await measureIngest(http, top, signed(6));
+      const cpuShare = mark.share();
+      await serversQuiet();
+      const ceiling = await measureIngest(http, top, signed(6, '/bench/empty'));
+      ingest.push({ ours: { ...alone, load: `${alone.load}, starts paused` }, ceiling, cpu: cpuShare });
+      log(`  ${alone.load}, inbox starter paused: ${fmt(alone.acksPerSecond)} acks/s, p99 ${alone.latencyMs.p99} ms`);
+    }
+    // 1b. The API as deployed: its inbox starter starts those workflows now, then each load in turn.
+    http.close();
+    await api.stop('SIGTERM');
+    api = spawnRole('api', { script: apiScript }, env({ TEMPORAL_TASK_QUEUE: INGEST_QUEUE }), logFile('api'));
+    roles.push(api);
+    await untilHealthy(`${publicUrl}/health`, api);
+    http = new HttpClient(publicUrl);
+    // The webhook appends SmsReceived and answers; the API's inbox starter then starts the
+    // workflows (on a queue no worker polls): wait for it to finish before the next measurement.
+    const drained = async () => {
+      await untilInboxDrained(publicUrl);
+      await serversQuiet();
+    };
+    for (const [k, load] of loads.entries()) {
+      await drained();
+      const mark = cpu.mark();
+      const ours = await measureIngest(http, load, signed(k + 1));
+      const cpuShare = mark.share();
+      await drained();
+      const ceiling = await measureIngest(http, load, signed(k + 1, '/bench/empty'));
+      ingest.push({ ours, ceiling, cpu: cpuShare });
+      log(`  ${ours.load}: ${fmt(ours.acksPerSecond)} acks/s, p99 ${ours.latencyMs.p99} ms`);
     }
     http.close();
 
