@@ -2,12 +2,9 @@ import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../bench/support/prng.js';
-import { createPool } from '../../infra/db.js';
 import { dailyStatsReadModel } from '../../projections/daily-stats/handler.js';
 import { migrateReadModels } from '../../projections/migrate.js';
 import { createReadModelQueries } from '../../projections/queries.js';
-import { createTestDatabase } from '../support/database.js';
-import { dailyStatsReadModel010 } from './support/daily-stats-010.js';
 import { applyAgain, dumpTables, eventLog, project, readModelDatabase, rows, SCHEMA } from './support/harness.js';
 
 let db: Awaited<ReturnType<typeof readModelDatabase>>;
@@ -264,8 +261,10 @@ describe('daily_stats read model', () => {
 });
 
 describe('read-model migration 011 on a deployment with daily_stats', () => {
-  it('given figures kept the old way, when migrated, then the current handler carries on to the figures of a clean replay', async () => {
-    // Given a day half projected by the handler of migration 010 (facts recomputed per batch)
+  it('given a deployment at migration 010 with daily_stats, when migrated, then the current handler carries on to the figures of a clean replay', async () => {
+    // Given a day half projected, and the read models taken back to migration 010 (011's down
+    // migration drops the sums and the histogram: what a deployment before 011 holds, its facts
+    // and its daily_stats rows)
     const log = eventLog('2026-03-04T00:00:00.000Z');
     const phone = '+14155550601';
     for (const [i, ms] of [800, 1200, 1200, 5000].entries()) {
@@ -278,36 +277,34 @@ describe('read-model migration 011 on a deployment with daily_stats', () => {
     log.sms('M9', 'TaskRetryRequested', { requestedBy: 'ops', round: 1 });
     log.sms('M9', 'TaskCompleted', { outcome: 'answered', processingMs: 700 });
 
-    const old = await createTestDatabase('rm011');
-    const oldPool = createPool(old.url, { max: 2 });
+    const old = await readModelDatabase();
     const fresh = await readModelDatabase();
     try {
+      await project(old.pool, dailyStatsReadModel, log.events.slice(0, half), { batchSize: 2 });
       await runner({
         databaseUrl: old.url,
         dir: fileURLToPath(new URL('../../projections/migrations', import.meta.url)),
-        direction: 'up',
-        count: 10, // up to 1767225600010, the last before 011
+        direction: 'down',
+        count: 1,
         schema: SCHEMA,
-        createSchema: true,
         migrationsSchema: SCHEMA,
         migrationsTable: 'pgmigrations',
         log: () => {},
       });
-      await project(oldPool, dailyStatsReadModel010, log.events.slice(0, half), { batchSize: 2 });
+      expect(await rows(old.pool, `SELECT to_regclass('rm.daily_stats_latency') AS t`)).toEqual([{ t: null }]);
 
       // When migrated, and the rest of the day projected by the current handler
       expect(await migrateReadModels(old.url)).toContain('1767225600011_daily-stats-incremental');
-      await project(oldPool, dailyStatsReadModel, log.events.slice(half), { batchSize: 2 });
+      await project(old.pool, dailyStatsReadModel, log.events.slice(half), { batchSize: 2 });
 
       // Then every figure equals a replay of the whole day by the current handler
       await project(fresh.pool, dailyStatsReadModel, log.events, { batchSize: 3 });
       const tables = ['daily_stats', 'daily_stats_latency', 'daily_stats_tasks', 'daily_stats_tiers'];
-      const migrated = await dumpTables(oldPool, tables);
+      const migrated = await dumpTables(old.pool, tables);
       expect(migrated).toEqual(await dumpTables(fresh.pool, tables));
       expect(migrated.daily_stats).toHaveLength(3);
     } finally {
-      await oldPool.end();
-      await old.drop();
+      await old.close();
       await fresh.close();
     }
   });
