@@ -42,9 +42,11 @@ interface Steps {
 
 /**
  * Each patched() call records a marker and upserts TemporalChangeVersion: two history events and
- * a visibility write per patch per run. Runs started since patch 'one-marker' carry it alone: it
- * implies every earlier patch ('quick-steps-local', 'two-quick-steps', 'task-abandoned-event'),
- * and SmsCategory goes out with the status that ends the round instead of in an upsert of its own.
+ * a visibility write per patch per run. Patch 'one-marker' implies every earlier patch
+ * ('quick-steps-local', 'two-quick-steps', 'task-abandoned-event'), and SmsCategory goes out with
+ * the status that ends the round instead of in an upsert of its own. A run whose input carries
+ * version 1 or later (SMS_TASK_VERSION; the inbox starter sets it) takes that path without calling
+ * patched() at all: its start event says which code it was started for, so it needs no marker.
  * Older runs replay as they were recorded: patched() is false for a marker their history lacks.
  */
 const CURRENT = 'one-marker';
@@ -62,7 +64,7 @@ function quickSteps(current: boolean): Steps {
 
 /** One inbound SMS, from webhook to reply. Workflow id `sms-<MessageSid>`. */
 export async function smsTask(input: SmsTaskInput): Promise<{ outcome: SmsTaskOutcome | 'failed' }> {
-  const current = patched(CURRENT);
+  const current = (input.version ?? 0) >= 1 || patched(CURRENT);
   const steps = quickSteps(current);
   const { events } = steps;
   // One local activity before the AI call and one after (runs started before go on step by step).

@@ -29,7 +29,21 @@ export interface SmsTaskInput {
    * three statements). Not part of the SMS; absent on runs started otherwise and before this.
    */
   inLog?: boolean;
+  /**
+   * The workflow code's generation the run was started for (SMS_TASK_VERSION). A run that carries
+   * it takes that generation's path from its first step with no patch marker in its history; a
+   * run without it (started otherwise, or before this field) decides by patch markers. It is in
+   * the run's start event, so a replay takes the same path. Not part of the SMS.
+   */
+  version?: number;
 }
+
+/**
+ * The generation the inbox starter starts smsTask runs at. 1: the path of patch 'one-marker'
+ * (workflows/sms-task.ts). A later change of the workflow's shape raises it and branches on
+ * `input.version >= 2`; the runs started at 1 go on replaying as they were recorded.
+ */
+export const SMS_TASK_VERSION = 1;
 
 export type SmsTaskOutcome =
   | 'answered'

@@ -9,6 +9,7 @@ import { AdvisoryLock } from '../../projections/runtime/advisory-lock.js';
 import { EventBuffer } from '../../projections/runtime/event-buffer.js';
 import { LeaderLoop } from '../../projections/runtime/leader-loop.js';
 import { withClient } from '../../projections/shared/sql.js';
+import { SMS_TASK_VERSION } from '../../workflows/types.js';
 import { InboxCheckpointMovedError, readInboxCheckpoint, saveInboxCheckpoint } from './checkpoint.js';
 import { type StartOutcome, startSmsTask } from './start-task.js';
 
@@ -159,8 +160,9 @@ export class InboxStarter {
   /** Resolves once Temporal took the start, or undefined when aborted first. */
   private async startWithRetry(event: RecordedEvent, signal: AbortSignal): Promise<StartOutcome | undefined> {
     const { temporal, taskQueue, logger: log, hooks } = this.options;
-    // Started from the event itself: the task's first step need not append it again.
-    const input = { ...smsTaskInputFrom(event.data), inLog: true };
+    // Started from the event itself: the task's first step need not append it again. At the
+    // current generation: the run needs no patch marker (a history event and a visibility write).
+    const input = { ...smsTaskInputFrom(event.data), inLog: true, version: SMS_TASK_VERSION };
     const maxDelay = this.options.maxRetryDelayMs ?? 5_000;
     let delay = Math.min(this.options.retryDelayMs ?? 500, maxDelay);
     while (!signal.aborted) {

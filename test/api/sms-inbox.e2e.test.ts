@@ -1,5 +1,6 @@
 import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { SMS_TASK_VERSION } from '../../workflows/types.js';
 import { newSid, type SmsStack, startSmsStack, useSmsStack } from '../support/sms-stack.js';
 import { type TcpProxy, tcpProxy } from '../support/tcp-proxy.js';
 import { dataOf, eventually, nextPhone, repliesTo, textAndWait, types, workflowExists } from '../workflows/helpers.js';
@@ -59,7 +60,7 @@ describe('SMS inbox: the webhook accepts into the event log, the inbox starter s
     const history = await stack.handle(sent.sid).fetchHistory();
     const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
     const [input] = await decodeArrayFromPayloads(stack.client.options.loadedDataConverter, started?.input?.payloads);
-    expect(input).toEqual({ ...(first?.data as object), inLog: true });
+    expect(input).toEqual({ ...(first?.data as object), inLog: true, version: SMS_TASK_VERSION });
 
     const metrics = await (await fetch(`${stack.apiUrl}/metrics`)).text();
     expect(metricValue(metrics, 'sms_agent_inbox_starts_total{outcome="accepted"}')).toBeGreaterThanOrEqual(1);

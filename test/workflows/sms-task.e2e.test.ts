@@ -46,12 +46,13 @@ describe('smsTask: text the number, get an AI answer', () => {
       (e) => e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.SmsStatus,
     );
     expect(statusUpserts).toHaveLength(1);
-    // One patch marker (patch 'one-marker' implies the earlier ones), and SmsCategory went out with
-    // that status: two upserts in all, each a history event and a visibility write.
+    // No patch marker (the input's version says which code the run was started for), and
+    // SmsCategory went out with that status: one upsert in all (a history event and a visibility write).
     const markers = (history.events ?? []).filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
-    expect(markers).toHaveLength(1);
+    expect(markers).toHaveLength(0);
     const upserts = (history.events ?? []).filter((e) => e.upsertWorkflowSearchAttributesEventAttributes);
-    expect(upserts).toHaveLength(2);
+    expect(upserts).toHaveLength(1);
+    expect(history.events).toHaveLength(14);
     const described = await stack.handle(sent.sid).describe();
     expect(described.typedSearchAttributes.get(SMS_STATUS)).toBe('COMPLETED');
     expect(described.searchAttributes.SmsCategory).toEqual(['coding']);
