@@ -1,7 +1,13 @@
 import type { DomainEvent, DomainEventType, EventOfType } from '../domain/events/catalogue.js';
 import { currentSchemaVersion } from '../domain/events/catalogue.js';
 import { type EventMetadata, eventId } from '../domain/events/envelope.js';
-import { type EventStore, type ExpectedRevision, type RecordedEvent, StreamNotFoundError } from '../eventstore/port.js';
+import {
+  type EventStore,
+  type ExpectedRevision,
+  type NewEvent,
+  type RecordedEvent,
+  StreamNotFoundError,
+} from '../eventstore/port.js';
 
 export interface Draft<T extends DomainEventType = DomainEventType> {
   type: T;
@@ -20,6 +26,22 @@ export interface Causation {
   actor?: EventMetadata['actor'];
 }
 
+/** The events appendEvents writes for these drafts: deterministic ids, the same on every retry. */
+export function newEvents(stream: string, drafts: Draft[], cause: Causation): NewEvent[] {
+  return drafts.map((d) => ({
+    id: eventId(cause.correlationId, `${stream}/${d.step}`, cause.round),
+    type: d.type,
+    data: d.data,
+    metadata: {
+      correlationId: cause.correlationId,
+      causationId: cause.causationId,
+      occurredAt: cause.now.toISOString(),
+      schemaVersion: currentSchemaVersion(d.type),
+      ...(cause.actor && { actor: cause.actor }),
+    },
+  }));
+}
+
 /** Appends drafts with deterministic ids: a retried activity re-appends the same ids, a no-op. */
 export async function appendEvents(
   store: EventStore,
@@ -28,22 +50,7 @@ export async function appendEvents(
   cause: Causation,
   expectedRevision: ExpectedRevision = 'any',
 ) {
-  return store.append(
-    stream,
-    drafts.map((d) => ({
-      id: eventId(cause.correlationId, `${stream}/${d.step}`, cause.round),
-      type: d.type,
-      data: d.data,
-      metadata: {
-        correlationId: cause.correlationId,
-        causationId: cause.causationId,
-        occurredAt: cause.now.toISOString(),
-        schemaVersion: currentSchemaVersion(d.type),
-        ...(cause.actor && { actor: cause.actor }),
-      },
-    })),
-    { expectedRevision },
-  );
+  return store.append(stream, newEvents(stream, drafts, cause), { expectedRevision });
 }
 
 /** A stream's events, or none when it does not exist yet; with the revision to append after. */
@@ -61,7 +68,8 @@ export async function readStreamOrEmpty(
   }
 }
 
-export const asDomain = (e: RecordedEvent) => ({ type: e.type, data: e.data, metadata: e.metadata }) as DomainEvent;
+export const asDomain = (e: Pick<RecordedEvent, 'type' | 'data' | 'metadata'>) =>
+  ({ type: e.type, data: e.data, metadata: e.metadata }) as DomainEvent;
 
 export function findLast<T extends DomainEventType>(events: RecordedEvent[], type: T): EventOfType<T> | undefined {
   for (let i = events.length - 1; i >= 0; i--) {

@@ -24,9 +24,10 @@ import { afterAiFailure, modelForAttempt } from '../domain/sms-task/ai-attempts.
 import type { ReplyKind, ReplySent, ReplyWithheldReason, TaskOutcome } from '../domain/sms-task/events.js';
 import { estimateCostUsd } from '../domain/sms-task/pricing.js';
 import { conversationHistory } from '../domain/user/conversation.js';
+import type { UserEvent } from '../domain/user/events.js';
 import { decideKeywordReply } from '../domain/user/keyword-quota.js';
 import { decideUsage } from '../domain/user/quota.js';
-import type { UserState } from '../domain/user/state.js';
+import { foldUserState, initialUserState, type UserState } from '../domain/user/state.js';
 import { activeTakeover } from '../domain/user/takeover.js';
 import { type RecordedEvent, WrongExpectedVersionError } from '../eventstore/port.js';
 import { aiPrices, fallbackModelFor, quotaPolicy, replyDestinations } from '../infra/config.js';
@@ -37,13 +38,21 @@ import { alertAgentWanted } from './agent-alert.js';
 import { AiCallError } from './ai-client.js';
 import type { ActivityDeps } from './deps.js';
 import { aiRejected, retryAfter, withDetail } from './errors.js';
-import { appendEvents, type Causation, type Draft, findLast, readStreamOrEmpty } from './event-log.js';
+import {
+  appendEvents,
+  asDomain,
+  type Causation,
+  type Draft,
+  findLast,
+  newEvents,
+  readStreamOrEmpty,
+} from './event-log.js';
 import { createMediaStep } from './media.js';
 import { sendOnce } from './reply-send.js';
 import { simulatorProvider } from './sms-provider.js';
 import { recordSmsReceived } from './sms-received.js';
 import { createSpendCheck, maxCompletionTokens } from './spend-check.js';
-import { createUserStateReader } from './user-state-reader.js';
+import { createUserStateReader, type UserRead } from './user-state-reader.js';
 
 export interface UserSnapshot {
   optedOut: boolean;
@@ -252,47 +261,130 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
   const answerCost = async (input: SmsTaskInput) =>
     findLast((await readStreamOrEmpty(store, smsStream(input.messageSid))).events, 'AiResponseGenerated')?.data.costUsd;
 
-  const singleSteps = {
-    /** SmsReceived on the task stream; on first contact UserRegistered on the user stream. */
-    async recordReceived(input: SmsTaskInput): Promise<UserSnapshot> {
-      const c = cause(input, 0);
-      // Usually the webhook appended it already (same id): then a no-op, skipped when the inbox
-      // starter started this task from that very event.
-      if (!input.inLog) await recordSmsReceived(store, input, c.now);
-      // Nothing is spent on a sender no reply can reach: no user, no AI call.
-      const unreplyable = unreplyableReason(input);
-      if (unreplyable) {
-        await withhold(input, 0, 'answer', unreplyable);
-        return { optedOut: false, tier: 'free', pendingMore: false, unreplyable };
+  /**
+   * recordReceived, also returning the person's state as read (or as just registered) with its
+   * revision, so the rate check in the same activity can decide on it without reading again: it
+   * appends at that revision, so a state someone changed since is caught and read afresh.
+   */
+  async function receive(input: SmsTaskInput): Promise<{ snapshot: UserSnapshot; user?: UserRead }> {
+    const c = cause(input, 0);
+    // Usually the webhook appended it already (same id): then a no-op, skipped when the inbox
+    // starter started this task from that very event.
+    if (!input.inLog) await recordSmsReceived(store, input, c.now);
+    // Nothing is spent on a sender no reply can reach: no user, no AI call.
+    const unreplyable = unreplyableReason(input);
+    if (unreplyable) {
+      await withhold(input, 0, 'answer', unreplyable);
+      return { snapshot: { optedOut: false, tier: 'free', pendingMore: false, unreplyable } };
+    }
+    let user = await readUser(input.from);
+    if (!user.state.registered) {
+      const stream = userStream(input.from);
+      // One id per person: two first texts at once append the same event, the second a no-op.
+      const registered = newEvents(
+        stream,
+        [
+          {
+            type: 'UserRegistered',
+            step: 'registered',
+            data: { phone: input.from, tier: 'free', registeredAt: input.receivedAt },
+          },
+        ],
+        { ...c, correlationId: stream, causationId: workflowIdFor(input.messageSid) },
+      );
+      let written = false;
+      try {
+        // A position means this append wrote it: the stream is that one event, no need to read it back.
+        written = (await store.append(stream, registered, { expectedRevision: 'no_stream' })).position !== undefined;
+      } catch (error) {
+        if (!(error instanceof WrongExpectedVersionError)) throw error;
       }
-      let user = await readUser(input.from);
-      if (!user.state.registered) {
-        try {
-          // One id per person: two first texts at once append the same event, the second a no-op.
+      user = written
+        ? { state: foldUserState(initialUserState, registered.map(asDomain) as UserEvent[]), revision: 0n }
+        : await readUser(input.from);
+    }
+    const snapshot = {
+      optedOut: user.state.optedOut,
+      tier: user.state.tier,
+      pendingMore: user.state.pendingMore !== undefined,
+      ...(activeTakeover(user.state, now()) && { takenOver: true }),
+    };
+    return { snapshot, user };
+  }
+
+  /**
+   * Takes one quota unit, decided on the user stream at the revision it was read at, so two
+   * concurrent texts from one person cannot both take the last unit. `known`: the state the
+   * activity read just before, tried first (an append at its revision fails if it is stale).
+   */
+  async function rateCheck(input: SmsTaskInput, round: number, known?: UserRead): Promise<RateCheckResult> {
+    const c = cause(input, round);
+    for (let attempt = 0; ; attempt++) {
+      const { state, revision } = attempt === 0 && known ? known : await readUser(input.from);
+      const decision = decideUsage(state, { messageSid: input.messageSid, now: c.now, policy });
+      // Spend caps in money, decided at the same revision; appended with the unit or instead of it.
+      const spend =
+        decision.allowed && !decision.alreadyDecided ? await spendCheck.decide(state, input, c.now) : undefined;
+      const events = spend && !spend.allowed ? spend.events : [...decision.events, ...(spend?.events ?? [])];
+      try {
+        if (!decision.alreadyDecided && !spend?.alreadyDecided) {
           await appendEvents(
             store,
             userStream(input.from),
-            [
-              {
-                type: 'UserRegistered',
-                step: 'registered',
-                data: { phone: input.from, tier: 'free', registeredAt: input.receivedAt },
-              },
-            ],
-            { ...c, correlationId: userStream(input.from), causationId: workflowIdFor(input.messageSid) },
-            'no_stream',
+            events.map((e) => ({ ...e, step: USER_STEP[e.type] })) as never,
+            { ...c, causationId: workflowIdFor(input.messageSid) },
+            revision,
           );
-        } catch (error) {
-          if (!(error instanceof WrongExpectedVersionError)) throw error;
         }
-        user = await readUser(input.from);
+      } catch (error) {
+        if (error instanceof WrongExpectedVersionError && attempt < 20) continue; // someone else wrote: decide again
+        throw error;
       }
+      if (spend && !spend.allowed) {
+        if (spend.scope === 'global' && !spend.alreadyDecided) await spendCheck.alertBudgetReached(c.now);
+        await onTask(input, round, {
+          type: 'SpendCapped',
+          step: 'spend-capped',
+          data: {
+            scope: spend.scope,
+            window: spend.window,
+            capUsd: spend.capUsd,
+            retryAt: spend.retryAt,
+            notified: spend.notify,
+          },
+        });
+        const text = spendCapText(spend.scope, spend.window, new Date(spend.retryAt), c.now);
+        return { allowed: false, notify: spend.notify, text, outcome: 'spend_capped' };
+      }
+      if (decision.allowed) return { allowed: true, notify: false };
+      await appendEvents(
+        store,
+        smsStream(input.messageSid),
+        [
+          {
+            type: 'RateLimited',
+            step: 'rate-limited',
+            data: {
+              window: decision.window,
+              limit: decision.limit,
+              retryAt: decision.retryAt,
+              notified: decision.notify,
+            },
+          },
+        ],
+        c,
+      );
       return {
-        optedOut: user.state.optedOut,
-        tier: user.state.tier,
-        pendingMore: user.state.pendingMore !== undefined,
-        ...(activeTakeover(user.state, now()) && { takenOver: true }),
+        allowed: false,
+        notify: decision.notify,
+        text: rateLimitText(decision.window, new Date(decision.retryAt), c.now),
       };
+    }
+  }
+  const singleSteps = {
+    /** SmsReceived on the task stream; on first contact UserRegistered on the user stream. */
+    async recordReceived(input: SmsTaskInput): Promise<UserSnapshot> {
+      return (await receive(input)).snapshot;
     },
 
     /**
@@ -373,74 +465,9 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
       return result;
     },
 
-    /**
-     * Takes one quota unit, decided on the user stream at the revision it was read at, so two
-     * concurrent texts from one person cannot both take the last unit.
-     */
+    /** The rate check (see rateCheck) as a step of its own, reading the person's state first. */
     async checkRateLimit(params: { input: SmsTaskInput; round: number }): Promise<RateCheckResult> {
-      const { input, round } = params;
-      const c = cause(input, round);
-      for (let attempt = 0; ; attempt++) {
-        const { state, revision } = await readUser(input.from);
-        const decision = decideUsage(state, { messageSid: input.messageSid, now: c.now, policy });
-        // Spend caps in money, decided at the same revision; appended with the unit or instead of it.
-        const spend =
-          decision.allowed && !decision.alreadyDecided ? await spendCheck.decide(state, input, c.now) : undefined;
-        const events = spend && !spend.allowed ? spend.events : [...decision.events, ...(spend?.events ?? [])];
-        try {
-          if (!decision.alreadyDecided && !spend?.alreadyDecided) {
-            await appendEvents(
-              store,
-              userStream(input.from),
-              events.map((e) => ({ ...e, step: USER_STEP[e.type] })) as never,
-              { ...c, causationId: workflowIdFor(input.messageSid) },
-              revision,
-            );
-          }
-        } catch (error) {
-          if (error instanceof WrongExpectedVersionError && attempt < 20) continue; // someone else wrote: decide again
-          throw error;
-        }
-        if (spend && !spend.allowed) {
-          if (spend.scope === 'global' && !spend.alreadyDecided) await spendCheck.alertBudgetReached(c.now);
-          await onTask(input, round, {
-            type: 'SpendCapped',
-            step: 'spend-capped',
-            data: {
-              scope: spend.scope,
-              window: spend.window,
-              capUsd: spend.capUsd,
-              retryAt: spend.retryAt,
-              notified: spend.notify,
-            },
-          });
-          const text = spendCapText(spend.scope, spend.window, new Date(spend.retryAt), c.now);
-          return { allowed: false, notify: spend.notify, text, outcome: 'spend_capped' };
-        }
-        if (decision.allowed) return { allowed: true, notify: false };
-        await appendEvents(
-          store,
-          smsStream(input.messageSid),
-          [
-            {
-              type: 'RateLimited',
-              step: 'rate-limited',
-              data: {
-                window: decision.window,
-                limit: decision.limit,
-                retryAt: decision.retryAt,
-                notified: decision.notify,
-              },
-            },
-          ],
-          c,
-        );
-        return {
-          allowed: false,
-          notify: decision.notify,
-          text: rateLimitText(decision.window, new Date(decision.retryAt), c.now),
-        };
-      }
+      return rateCheck(params.input, params.round);
     },
 
     /** Calls the model once per task: a retry after a crash reuses the recorded answer. */
@@ -659,7 +686,8 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
           await atStep('done', () => steps.completeTask({ input, outcome, round }));
           return { next: 'done', outcome, classification };
         };
-        const user = await atStep('received', () => steps.recordReceived(input));
+        const received = await atStep('received', () => receive(input));
+        const user = received.snapshot;
         if (user.unreplyable) return end('unreplyable');
 
         const keyword = detectKeyword(input.body, { optedOut: user.optedOut, agentWords });
@@ -685,7 +713,8 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
         if (user.takenOver) return end('taken_over');
 
         const classification = await atStep('classify', () => steps.classifyMessage({ input, round }));
-        const rate = await atStep('rate-check', () => steps.checkRateLimit({ input, round }));
+        // On the state recordReceived read: one read of the user stream fewer per SMS.
+        const rate = await atStep('rate-check', () => rateCheck(input, round, received.user));
         if (!rate.allowed) {
           if (!(rate.notify && rate.text)) return end(rate.outcome ?? 'rate_limited', classification);
           return {
