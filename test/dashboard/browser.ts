@@ -170,5 +170,42 @@ export async function expectNoSidewaysOverflow(page: Page): Promise<void> {
   );
 }
 
+/**
+ * Every field of the form stays inside its label's box, and no two controls (fields, buttons)
+ * overlap: a control whose content is wider than its flex share (a date-time field) spills over
+ * the next one without any overflow the page-wide check could see.
+ */
+export async function expectFormControlsApart(page: Page, form: string): Promise<void> {
+  const boxes = (await page.evaluate(`(() => {
+    const box = (el) => { const r = el.getBoundingClientRect(); return { left: r.left, right: r.right, top: r.top, bottom: r.bottom }; };
+    const form = document.querySelector(${JSON.stringify(form)});
+    const controls = [...form.querySelectorAll('input, select, textarea, button')];
+    return controls.map((el) => ({ name: el.closest('label')?.firstChild?.textContent?.trim() || el.textContent?.trim() || el.type, box: box(el), label: el.closest('label') ? box(el.closest('label')) : undefined }));
+  })()`)) as { name: string; box: Box; label?: Box }[];
+  expect(boxes.length, `no controls in ${form}`).toBeGreaterThan(0);
+  for (const c of boxes) {
+    if (!c.label) continue;
+    expect(c.box.right, `${c.name}: its field ends past its label`).toBeLessThanOrEqual(c.label.right + 0.5);
+    expect(c.box.left, `${c.name}: its field starts before its label`).toBeGreaterThanOrEqual(c.label.left - 0.5);
+  }
+  for (const [i, a] of boxes.entries()) {
+    for (const b of boxes.slice(i + 1)) {
+      const apart =
+        a.box.right <= b.box.left + 0.5 ||
+        b.box.right <= a.box.left + 0.5 ||
+        a.box.bottom <= b.box.top + 0.5 ||
+        b.box.bottom <= a.box.top + 0.5;
+      expect(apart, `${a.name} and ${b.name} overlap`).toBe(true);
+    }
+  }
+}
+
+interface Box {
+  left: number;
+  right: number;
+  top: number;
+  bottom: number;
+}
+
 /** The CSP violations among collected console errors. */
 export const cspErrors = (errors: string[]) => errors.filter((e) => /Content Security Policy/i.test(e));

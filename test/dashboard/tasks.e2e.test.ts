@@ -2,7 +2,15 @@ import { readFile } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { nextPhone } from '../workflows/helpers.js';
-import { cspErrors, expectAccessible, expectNoSidewaysOverflow, PHONE, screenshot, useDashboard } from './browser.js';
+import {
+  cspErrors,
+  expectAccessible,
+  expectFormControlsApart,
+  expectNoSidewaysOverflow,
+  PHONE,
+  screenshot,
+  useDashboard,
+} from './browser.js';
 
 /** A word only this file's texts hold, so the list can be filtered to them. */
 const WORD = 'zebrafish';
@@ -99,6 +107,7 @@ describe('dashboard: the Tasks list in Chromium', () => {
     await expect.poll(() => page.locator('tbody tr').count(), { timeout: 15_000 }).toBe(15);
     expect(await page.getByLabel('Status').inputValue()).toBe('completed');
     await expectAccessible(page, 'tasks');
+    await expectFormControlsApart(page, 'form.filters');
     await screenshot(page, 'tasks');
 
     const [download] = await Promise.all([
@@ -153,6 +162,7 @@ describe('dashboard: the Tasks list in Chromium', () => {
     // The message column is the model for an analyst.
     expect(await page.getByRole('columnheader', { name: 'Message' }).count()).toBe(0);
     await expectNoSidewaysOverflow(page);
+    await expectFormControlsApart(page, 'form.filters');
     await expectAccessible(page, 'tasks at 360 px (analyst)');
     await screenshot(page, 'tasks-analyst');
     expect(cspErrors(errors)).toEqual([]);

@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { cspErrors, expectAccessible, expectNoSidewaysOverflow, PHONE, screenshot, useDashboard } from './browser.js';
+import {
+  cspErrors,
+  expectAccessible,
+  expectFormControlsApart,
+  expectNoSidewaysOverflow,
+  PHONE,
+  screenshot,
+  useDashboard,
+} from './browser.js';
 
 /** API tokens and the audit trail, both admin pages: the token made here is the audited action. */
 describe('dashboard: API tokens and audit pages', () => {
@@ -64,6 +72,8 @@ describe('dashboard: API tokens and audit pages', () => {
       .first()
       .waitFor();
     await expectAccessible(page, 'audit');
+    // The date-time fields are wider than a quarter of the row: they must wrap, not spill over.
+    await expectFormControlsApart(page, 'form.filters');
     await screenshot(page, 'audit');
 
     await page.getByLabel('Action').fill('ApiTokenRevoked');
@@ -137,6 +147,7 @@ describe('dashboard: API tokens and audit pages', () => {
       .waitFor({ timeout: 15_000 });
     await expectNoSidewaysOverflow(page);
     await expectAccessible(page, 'audit at 360 px');
+    await expectFormControlsApart(page, 'form.filters');
     await screenshot(page, 'audit');
   });
 
