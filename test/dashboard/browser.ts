@@ -171,7 +171,7 @@ export async function expectNoSidewaysOverflow(page: Page): Promise<void> {
 }
 
 /**
- * Every field of the form stays inside its label's box, and no two controls (fields, buttons)
+ * Every shown field of the form stays inside its label's box, and no two controls (fields, buttons)
  * overlap: a control whose content is wider than its flex share (a date-time field) spills over
  * the next one without any overflow the page-wide check could see.
  */
@@ -179,10 +179,10 @@ export async function expectFormControlsApart(page: Page, form: string): Promise
   const boxes = (await page.evaluate(`(() => {
     const box = (el) => { const r = el.getBoundingClientRect(); return { left: r.left, right: r.right, top: r.top, bottom: r.bottom }; };
     const form = document.querySelector(${JSON.stringify(form)});
-    const controls = [...form.querySelectorAll('input, select, textarea, button')];
+    const controls = [...form.querySelectorAll('input, select, textarea, button')].filter((el) => el.getClientRects().length > 0);
     return controls.map((el) => ({ name: el.closest('label')?.firstChild?.textContent?.trim() || el.textContent?.trim() || el.type, box: box(el), label: el.closest('label') ? box(el.closest('label')) : undefined }));
   })()`)) as { name: string; box: Box; label?: Box }[];
-  expect(boxes.length, `no controls in ${form}`).toBeGreaterThan(0);
+  expect(boxes.length, `no control of ${form} is shown`).toBeGreaterThan(0);
   for (const c of boxes) {
     if (!c.label) continue;
     expect(c.box.right, `${c.name}: its field ends past its label`).toBeLessThanOrEqual(c.label.right + 0.5);
