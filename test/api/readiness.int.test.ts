@@ -1,8 +1,12 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, Connection } from '@temporalio/client';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import operatorAccess from '../../api/plugins/operator-access.js';
 import readiness from '../../api/plugins/readiness.js';
+import temporal from '../../api/plugins/temporal.js';
 import health from '../../api/routes/health.js';
+import { freePort } from '../../infra/ports.js';
 
 /** GET /ready over the real plugin and route, with checks that pass or fail on demand. */
 async function appWith(checks: Record<string, { up: boolean; required?: boolean }>) {
@@ -48,5 +52,32 @@ describe('GET /ready', () => {
     const response = await app.inject({ method: 'GET', url: '/ready' });
     expect(response.statusCode).toBe(503);
     expect(response.json()).toMatchObject({ status: 'not_ready', checks: { postgres: { status: 'down' } } });
+  });
+
+  it('given Temporal unreachable, then the probe says down and leaves no call retrying: its connection closes cleanly right after', async () => {
+    // A real client on a port nothing listens on: every call fails UNAVAILABLE at once.
+    const connection = Connection.lazy({ address: `127.0.0.1:${await freePort()}` });
+    const client = new Client({ connection });
+    const app = Fastify();
+    await app.register(readiness);
+    await app.register(operatorAccess, {});
+    await app.register(temporal, { client });
+    await app.register(health);
+    const uncaught: unknown[] = [];
+    const record = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', record);
+    try {
+      const response = await app.inject({ method: 'GET', url: '/ready' });
+      expect(response.json()).toMatchObject({ status: 'degraded', checks: { temporal: { status: 'down' } } });
+
+      // Shut down as the API does, then wait past the SDK's first retry delays (0.2-1.8 s): a
+      // retry left waiting on the closed channel would throw "Channel has been shut down".
+      await app.close();
+      await connection.close();
+      await sleep(2_500);
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.off('uncaughtException', record);
+    }
   });
 });
