@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Logger } from '../../infra/logger.js';
+import { singleAttemptClient } from '../../infra/temporal-single-attempt.js';
 import { inboxMetrics } from '../inbox/metrics.js';
 import { InboxStarter, type InboxStarterOptions, SMS_INBOX } from '../inbox/starter.js';
 
@@ -41,18 +42,24 @@ export default fp(
       stats: () => starter?.stats(),
     });
     if (enabled && databaseUrl) {
+      // The starter retries each start itself, with backoff, until it succeeds; the SDK's own
+      // retries under it would only outlive an aborted start (infra/temporal-single-attempt.ts).
+      const temporal = singleAttemptClient(app.temporal);
       starter = new InboxStarter({
         store: app.eventStore,
         pool: app.pg,
         databaseUrl,
-        temporal: app.temporal,
+        temporal: temporal.client,
         taskQueue: options.taskQueue,
         logger: options.logger?.child({ component: 'sms-inbox' }),
         hooks,
         ...options.tuning,
       });
       app.addHook('onReady', async () => starter?.start());
-      app.addHook('onClose', async () => starter?.stop());
+      app.addHook('onClose', async () => {
+        await starter?.stop();
+        await temporal.close();
+      });
     }
     app.decorate('smsInbox', starter);
   },
