@@ -381,6 +381,7 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
       };
     }
   }
+
   const singleSteps = {
     /** SmsReceived on the task stream; on first contact UserRegistered on the user stream. */
     async recordReceived(input: SmsTaskInput): Promise<UserSnapshot> {

@@ -17,7 +17,7 @@ declare module 'fastify' {
   }
 }
 
-const CHECK_TIMEOUT_MS = 2_000;
+export const CHECK_TIMEOUT_MS = 2_000;
 
 /** Dependencies (PostgreSQL, Temporal, ...) register a check; GET /ready runs them all at once. */
 export default fp(

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { singleAttemptClient } from '../../infra/temporal-single-attempt.js';
+import { CHECK_TIMEOUT_MS } from './readiness.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -9,13 +10,10 @@ declare module 'fastify' {
   }
 }
 
-/** Matches the readiness plugin's own limit per check: the probe's call ends by then. */
-const PROBE_DEADLINE_MS = 2_000;
-
 export default fp(
   async (app: FastifyInstance, options: { client: Client }) => {
     app.decorate('temporal', options.client);
-    // One attempt with a deadline, on a channel of its own: on the client's, each probe during an
+    // One attempt, ending when the readiness check gives up on it, on a channel of its own: on the client's, each probe during an
     // outage left the SDK retrying for some 20 s after /ready had answered
     // (infra/temporal-single-attempt.ts).
     const probe = singleAttemptClient(options.client);
@@ -25,7 +23,7 @@ export default fp(
     app.readiness.register(
       'temporal',
       async () => {
-        await probe.client.withDeadline(Date.now() + PROBE_DEADLINE_MS, () =>
+        await probe.client.withDeadline(Date.now() + CHECK_TIMEOUT_MS, () =>
           probe.client.workflowService.getSystemInfo({}),
         );
       },

@@ -1,35 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { appendEvents } from '../../activities/event-log.js';
 import { createSmsTaskActivities } from '../../activities/sms-task.js';
 import { userStream } from '../../domain/events/envelope.js';
-import { createEventStore, type EventStore } from '../../eventstore/index.js';
+import type { EventStore } from '../../eventstore/index.js';
 import { loadConfig } from '../../infra/config.js';
 import { createLogger } from '../../infra/logger.js';
 import type { SmsTaskInput } from '../../workflows/types.js';
-import { createTestDatabase } from '../support/database.js';
+import { useEventStoreDatabase } from '../support/database.js';
 
-let database: { url: string; drop: () => Promise<void> };
-let pool: pg.Pool;
-beforeAll(async () => {
-  database = await createTestDatabase('begin');
-  pool = new pg.Pool({ connectionString: database.url, max: 10 });
-});
-afterAll(async () => {
-  await pool.end();
-  await database.drop();
-});
+const db = useEventStoreDatabase('begin');
 
 /**
  * The real PostgreSQL store in a fresh schema, counting the reads of user streams; `beforeAppend`
  * runs before each append to a user stream (to write something of someone else's first).
  */
 async function freshStore() {
-  const schema = `begin_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-  const raw = createEventStore({ url: database.url, schema, pool });
-  const { PostgresEventStore } = await import('../../eventstore/postgres/store.js');
-  await new PostgresEventStore({ url: database.url, schema, pool }).migrate();
+  const { store: raw } = await db.freshStore();
   const seen = { userReads: 0, beforeAppend: undefined as (() => Promise<void>) | undefined };
   const store: EventStore = Object.create(raw, {
     readStream: {

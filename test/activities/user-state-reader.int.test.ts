@@ -1,37 +1,18 @@
-import { randomUUID } from 'node:crypto';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { appendEvents, asDomain, readStreamOrEmpty } from '../../activities/event-log.js';
 import { createUserStateReader } from '../../activities/user-state-reader.js';
 import { userStream } from '../../domain/events/envelope.js';
 import type { UserEvent } from '../../domain/user/events.js';
 import { decideUsage, type QuotaPolicy } from '../../domain/user/quota.js';
 import { userStateFrom } from '../../domain/user/state.js';
-import {
-  createEventStore,
-  type EventStore,
-  type RecordedEvent,
-  WrongExpectedVersionError,
-} from '../../eventstore/index.js';
-import { createTestDatabase } from '../support/database.js';
+import { type EventStore, type RecordedEvent, WrongExpectedVersionError } from '../../eventstore/index.js';
+import { useEventStoreDatabase } from '../support/database.js';
 
-let database: { url: string; drop: () => Promise<void> };
-let pool: pg.Pool;
-beforeAll(async () => {
-  database = await createTestDatabase('usr');
-  pool = new pg.Pool({ connectionString: database.url, max: 10 });
-});
-afterAll(async () => {
-  await pool.end();
-  await database.drop();
-});
+const db = useEventStoreDatabase('usr');
 
 /** The real PostgreSQL store in a fresh schema; `returned` counts the events its reads hand out. */
 async function freshStore() {
-  const schema = `usr_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-  const raw = createEventStore({ url: database.url, schema, pool });
-  const { PostgresEventStore } = await import('../../eventstore/postgres/store.js');
-  await new PostgresEventStore({ url: database.url, schema, pool }).migrate();
+  const { store: raw, schema } = await db.freshStore();
   const counter = { returned: 0 };
   const store: EventStore = Object.create(raw, {
     readStream: {
@@ -111,7 +92,7 @@ describe('user state reader (real PostgreSQL)', () => {
     expect((await read(phone)).state.usage).toHaveLength(2);
 
     // Wiped and written again past the kept revision: the event at that revision is another one.
-    await pool.query(`TRUNCATE ${schema}.events, ${schema}.streams`);
+    await db.pool().query(`TRUNCATE ${schema}.events, ${schema}.streams`);
     await register(store, phone, 'premium');
     await appendEvents(store, userStream(phone), [unit('SMnew1'), unit('SMnew2'), unit('SMnew3')], cause());
     const after = await read(phone);
@@ -119,7 +100,7 @@ describe('user state reader (real PostgreSQL)', () => {
     expect(after.state.usage.map((u) => u.messageSid)).toEqual(['SMnew1', 'SMnew2', 'SMnew3']);
     expect(after.state.tier).toBe('premium');
 
-    await pool.query(`TRUNCATE ${schema}.events, ${schema}.streams`);
+    await db.pool().query(`TRUNCATE ${schema}.events, ${schema}.streams`);
     expect(await read(phone)).toEqual({ state: userStateFrom([]), revision: 'no_stream' });
   });
 

@@ -7,6 +7,7 @@ import readiness from '../../api/plugins/readiness.js';
 import temporal from '../../api/plugins/temporal.js';
 import health from '../../api/routes/health.js';
 import { freePort } from '../../infra/ports.js';
+import { uncaughtDuring } from '../support/uncaught.js';
 
 /** GET /ready over the real plugin and route, with checks that pass or fail on demand. */
 async function appWith(checks: Record<string, { up: boolean; required?: boolean }>) {
@@ -63,10 +64,7 @@ describe('GET /ready', () => {
     await app.register(operatorAccess, {});
     await app.register(temporal, { client });
     await app.register(health);
-    const uncaught: unknown[] = [];
-    const record = (error: unknown) => uncaught.push(error);
-    process.on('uncaughtException', record);
-    try {
+    const uncaught = await uncaughtDuring(async () => {
       const response = await app.inject({ method: 'GET', url: '/ready' });
       expect(response.json()).toMatchObject({ status: 'degraded', checks: { temporal: { status: 'down' } } });
 
@@ -75,9 +73,7 @@ describe('GET /ready', () => {
       await app.close();
       await connection.close();
       await sleep(2_500);
-      expect(uncaught).toEqual([]);
-    } finally {
-      process.off('uncaughtException', record);
-    }
+    });
+    expect(uncaught).toEqual([]);
   });
 });

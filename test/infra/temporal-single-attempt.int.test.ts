@@ -3,6 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../../infra/ports.js';
 import { singleAttemptClient } from '../../infra/temporal-single-attempt.js';
+import { uncaughtDuring } from '../support/uncaught.js';
 
 describe('singleAttemptClient (real Temporal client, a port nothing listens on)', () => {
   it('given Temporal unreachable, then a start fails after one attempt and closing right after leaves nothing retrying', async () => {
@@ -11,10 +12,7 @@ describe('singleAttemptClient (real Temporal client, a port nothing listens on)'
     const single = singleAttemptClient(shared);
     expect(single.client).not.toBe(shared);
     expect(single.client.options.namespace).toBe('default');
-    const uncaught: unknown[] = [];
-    const record = (error: unknown) => uncaught.push(error);
-    process.on('uncaughtException', record);
-    try {
+    const uncaught = await uncaughtDuring(async () => {
       // The SDK's default channel would retry this for some 20 s (10 attempts, up to 5 s apart).
       const outcome = await Promise.race([
         single.client.workflow.start('smsTask', { taskQueue: 'nowhere', workflowId: 'sms-single-attempt' }).then(
@@ -29,9 +27,7 @@ describe('singleAttemptClient (real Temporal client, a port nothing listens on)'
       await connection.close();
       // Past the first retry delays a left-over retry would wait (0.2-1.8 s).
       await sleep(2_500);
-      expect(uncaught).toEqual([]);
-    } finally {
-      process.off('uncaughtException', record);
-    }
+    });
+    expect(uncaught).toEqual([]);
   });
 });
