@@ -85,6 +85,8 @@ async function main() {
       projector: projector.pid,
       worker: worker.pid,
       api: api.pid,
+      // The dev server we started (none with TEMPORAL_ADDRESS given).
+      ...(infra.temporalPids[0] !== undefined && { temporal: infra.temporalPids[0] }),
     };
     const cpuBefore = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSecondsOf(pid)]));
     const result = await measureEndToEnd({
