@@ -382,6 +382,87 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
     }
   }
 
+  /** The model's answer for the task, called once: a retry reuses the recorded one. */
+  async function answerOnce(params: AnswerRequest): Promise<{ text: string; model: string }> {
+    const { input, classification, round } = params;
+    const stream = smsStream(input.messageSid);
+    const earlier = findLast((await readStreamOrEmpty(store, stream)).events, 'AiResponseGenerated');
+    if (earlier) return { text: earlier.data.text, model: earlier.data.model };
+
+    // An MMS with images: fetched here, so the bytes never leave this call (activities/media.ts).
+    const vision = await mediaForVision(input, {
+      lastAttempt: (inActivity() ? activityInfo().attempt : 1) >= config.AI_MAX_CALLS_PER_SMS,
+      signal: inActivity() ? Context.current().cancellationSignal : undefined,
+      heartbeat: inActivity() ? () => heartbeat() : undefined,
+      now: now(),
+    });
+    const { state } = await readUser(input.from);
+    const budget = { maxSegments: config.REPLY_MAX_SEGMENTS, approxChars: approxCharsFor(config.REPLY_MAX_SEGMENTS) };
+    const messages = [
+      { role: 'system' as const, content: systemPrompt(classification.category, budget) },
+      ...conversationHistory(state, config.CONVERSATION_TURNS),
+      { role: 'user' as const, content: vision?.content ?? input.body },
+    ];
+    const attempt = inActivity() ? activityInfo().attempt : 1;
+    const maxCalls = config.AI_MAX_CALLS_PER_SMS;
+    // A worker that died during the last allowed call leaves an attempt past the budget.
+    if (attempt > maxCalls) {
+      throw aiGaveUp(`no AI call left: ${maxCalls} per SMS and round were made (AI_MAX_CALLS_PER_SMS)`);
+    }
+    // Images go to the vision model on every attempt: the fallback model may not see images.
+    const fallback = vision ? undefined : fallbackModelFor(config, classification.model);
+    const { model, fallbackUsed } = modelForAttempt(attempt, vision?.model ?? classification.model, fallback);
+    const started = performance.now();
+    // Long calls heartbeat, so a dead worker is noticed in seconds, not at the call's timeout.
+    const beat = setInterval(() => heartbeat(), 5_000);
+    let completion: Awaited<ReturnType<typeof deps.ai.complete>>;
+    try {
+      completion = await deps.ai.complete({
+        model,
+        messages,
+        // Generous: the prompt states the budget and fitToBudget enforces it; tokens only cap runaway answers.
+        maxTokens: maxCompletionTokens(config.REPLY_MAX_SEGMENTS),
+        signal: inActivity() ? Context.current().cancellationSignal : undefined,
+      });
+    } catch (error) {
+      if (!(error instanceof AiCallError)) throw error;
+      const next = afterAiFailure({ kind: error.kind, attempt, maxCalls, hasFallback: fallback !== undefined });
+      if (next === 'give_up') {
+        throw error.kind === 'rejected'
+          ? aiRejected(error.message, error)
+          : aiGaveUp(`${error.message} (paid call ${attempt} of ${maxCalls})`, error);
+      }
+      if (error.kind === 'rate_limited') throw retryAfter('AiRateLimited', error.message, error.retryAfterMs ?? 1_000);
+      throw error;
+    } finally {
+      clearInterval(beat);
+    }
+    const text = normalizeReply(completion.text);
+    const costUsd = estimateCostUsd(completion.model, completion.promptTokens, completion.completionTokens, prices);
+    await appendEvents(
+      store,
+      stream,
+      [
+        {
+          type: 'AiResponseGenerated',
+          step: 'ai',
+          data: {
+            model: completion.model,
+            fallbackUsed,
+            text,
+            promptTokens: completion.promptTokens,
+            completionTokens: completion.completionTokens,
+            costUsd,
+            latencyMs: Math.round(performance.now() - started),
+          },
+        },
+      ],
+      cause(input, round),
+    );
+    // The cost reaches the user stream with the delivery (finishTask): one append fewer per SMS.
+    return { text, model: completion.model };
+  }
+
   const singleSteps = {
     /** SmsReceived on the task stream; on first contact UserRegistered on the user stream. */
     async recordReceived(input: SmsTaskInput): Promise<UserSnapshot> {
@@ -469,88 +550,6 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
     /** The rate check (see rateCheck) as a step of its own, reading the person's state first. */
     async checkRateLimit(params: { input: SmsTaskInput; round: number }): Promise<RateCheckResult> {
       return rateCheck(params.input, params.round);
-    },
-
-    /** Calls the model once per task: a retry after a crash reuses the recorded answer. */
-    async generateAnswer(params: { input: SmsTaskInput; classification: Classification; round: number }) {
-      const { input, classification, round } = params;
-      const stream = smsStream(input.messageSid);
-      const earlier = findLast((await readStreamOrEmpty(store, stream)).events, 'AiResponseGenerated');
-      if (earlier) return { text: earlier.data.text, model: earlier.data.model };
-
-      // An MMS with images: fetched here, so the bytes never leave this call (activities/media.ts).
-      const vision = await mediaForVision(input, {
-        lastAttempt: (inActivity() ? activityInfo().attempt : 1) >= config.AI_MAX_CALLS_PER_SMS,
-        signal: inActivity() ? Context.current().cancellationSignal : undefined,
-        heartbeat: inActivity() ? () => heartbeat() : undefined,
-        now: now(),
-      });
-      const { state } = await readUser(input.from);
-      const budget = { maxSegments: config.REPLY_MAX_SEGMENTS, approxChars: approxCharsFor(config.REPLY_MAX_SEGMENTS) };
-      const messages = [
-        { role: 'system' as const, content: systemPrompt(classification.category, budget) },
-        ...conversationHistory(state, config.CONVERSATION_TURNS),
-        { role: 'user' as const, content: vision?.content ?? input.body },
-      ];
-      const attempt = inActivity() ? activityInfo().attempt : 1;
-      const maxCalls = config.AI_MAX_CALLS_PER_SMS;
-      // A worker that died during the last allowed call leaves an attempt past the budget.
-      if (attempt > maxCalls) {
-        throw aiGaveUp(`no AI call left: ${maxCalls} per SMS and round were made (AI_MAX_CALLS_PER_SMS)`);
-      }
-      // Images go to the vision model on every attempt: the fallback model may not see images.
-      const fallback = vision ? undefined : fallbackModelFor(config, classification.model);
-      const { model, fallbackUsed } = modelForAttempt(attempt, vision?.model ?? classification.model, fallback);
-      const started = performance.now();
-      // Long calls heartbeat, so a dead worker is noticed in seconds, not at the call's timeout.
-      const beat = setInterval(() => heartbeat(), 5_000);
-      let completion: Awaited<ReturnType<typeof deps.ai.complete>>;
-      try {
-        completion = await deps.ai.complete({
-          model,
-          messages,
-          // Generous: the prompt states the budget and fitToBudget enforces it; tokens only cap runaway answers.
-          maxTokens: maxCompletionTokens(config.REPLY_MAX_SEGMENTS),
-          signal: inActivity() ? Context.current().cancellationSignal : undefined,
-        });
-      } catch (error) {
-        if (!(error instanceof AiCallError)) throw error;
-        const next = afterAiFailure({ kind: error.kind, attempt, maxCalls, hasFallback: fallback !== undefined });
-        if (next === 'give_up') {
-          throw error.kind === 'rejected'
-            ? aiRejected(error.message, error)
-            : aiGaveUp(`${error.message} (paid call ${attempt} of ${maxCalls})`, error);
-        }
-        if (error.kind === 'rate_limited')
-          throw retryAfter('AiRateLimited', error.message, error.retryAfterMs ?? 1_000);
-        throw error;
-      } finally {
-        clearInterval(beat);
-      }
-      const text = normalizeReply(completion.text);
-      const costUsd = estimateCostUsd(completion.model, completion.promptTokens, completion.completionTokens, prices);
-      await appendEvents(
-        store,
-        stream,
-        [
-          {
-            type: 'AiResponseGenerated',
-            step: 'ai',
-            data: {
-              model: completion.model,
-              fallbackUsed,
-              text,
-              promptTokens: completion.promptTokens,
-              completionTokens: completion.completionTokens,
-              costUsd,
-              latencyMs: Math.round(performance.now() - started),
-            },
-          },
-        ],
-        cause(input, round),
-      );
-      // The cost reaches the user stream with the delivery (finishTask): one append fewer per SMS.
-      return { text, model: completion.model };
     },
 
     /** Sends at most one reply per task (sendReplyOn), on the task stream as it is now. */
@@ -676,6 +675,45 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
    * order and append the same events as the single-step activities, so the log is unchanged.
    */
   function combinedSteps(steps: typeof singleSteps): CombinedSteps {
+    async function finishTask(params: FinishTaskRequest): Promise<{ outcome: SmsTaskOutcome }> {
+      const { input, round, reply } = params;
+      let outcome = params.outcome;
+      // One read of the task stream serves the send and the answer's cost.
+      const events = await atStep(
+        'reply',
+        async () => (await readStreamOrEmpty(store, smsStream(input.messageSid))).events,
+      );
+      // A reply that goes out completes the task in the same append as its ReplySent; the
+      // delivery's bookkeeping on the user stream follows (a retry finds ReplySent and redoes it).
+      let completedWithSend = false;
+      const withSent = () => {
+        completedWithSend = true;
+        return [taskCompleted(input, outcome).draft];
+      };
+      const sent = await atStep('reply', () => sendReplyOn({ input, round, ...reply }, events, withSent));
+      // What the AI's answer cost goes to the user stream once, with the delivery when there is one.
+      const spendUsd = reply.kind === 'answer' ? findLast(events, 'AiResponseGenerated')?.data.costUsd : undefined;
+      if (sent.status !== 'sent') {
+        // A rate-limit notice withheld leaves the task rate-limited all the same.
+        if (reply.kind !== 'rate_limit') outcome = withheldOutcome(sent);
+        if (spendUsd !== undefined) await atStep('reply', () => recordSpend(input, spendUsd));
+      } else if (reply.kind === 'answer' || reply.continuesMessageSid) {
+        await atStep('reply', () =>
+          steps.recordDelivery({
+            input,
+            round,
+            answeredMessageSid: reply.continuesMessageSid ?? input.messageSid,
+            ...(reply.kind === 'answer' && { question: input.body, answer: reply.text }),
+            sentUpTo: sent.sentUpTo,
+            hasMore: sent.hasMore,
+            spendUsd,
+          }),
+        );
+      }
+      if (!completedWithSend) await atStep('done', () => steps.completeTask({ input, outcome, round }));
+      return { outcome };
+    }
+
     return {
       /**
        * Received, keyword, classify and rate check. Ends the task itself (TaskCompleted) when there
@@ -742,43 +780,31 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
        * Send, conversation bookkeeping, TaskCompleted. A retry after a send finds ReplySent (or asks
        * Twilio about a recorded intent) exactly as the single send step does.
        */
-      async finishTask(params: FinishTaskRequest): Promise<{ outcome: SmsTaskOutcome }> {
-        const { input, round, reply } = params;
-        let outcome = params.outcome;
-        // One read of the task stream serves the send and the answer's cost.
-        const events = await atStep(
-          'reply',
-          async () => (await readStreamOrEmpty(store, smsStream(input.messageSid))).events,
-        );
-        // A reply that goes out completes the task in the same append as its ReplySent; the
-        // delivery's bookkeeping on the user stream follows (a retry finds ReplySent and redoes it).
-        let completedWithSend = false;
-        const withSent = () => {
-          completedWithSend = true;
-          return [taskCompleted(input, outcome).draft];
-        };
-        const sent = await atStep('reply', () => sendReplyOn({ input, round, ...reply }, events, withSent));
-        // What the AI's answer cost goes to the user stream once, with the delivery when there is one.
-        const spendUsd = reply.kind === 'answer' ? findLast(events, 'AiResponseGenerated')?.data.costUsd : undefined;
-        if (sent.status !== 'sent') {
-          // A rate-limit notice withheld leaves the task rate-limited all the same.
-          if (reply.kind !== 'rate_limit') outcome = withheldOutcome(sent);
-          if (spendUsd !== undefined) await atStep('reply', () => recordSpend(input, spendUsd));
-        } else if (reply.kind === 'answer' || reply.continuesMessageSid) {
-          await atStep('reply', () =>
-            steps.recordDelivery({
-              input,
-              round,
-              answeredMessageSid: reply.continuesMessageSid ?? input.messageSid,
-              ...(reply.kind === 'answer' && { question: input.body, answer: reply.text }),
-              sentUpTo: sent.sentUpTo,
-              hasMore: sent.hasMore,
-              spendUsd,
-            }),
-          );
+      finishTask,
+
+      /**
+       * Calls the model once per task: a retry after a crash reuses the recorded answer. With
+       * `andReply` (runs from SMS_TASK_VERSION 2) it then sends the answer and completes the task
+       * as finishTask does, in this same activity: one local activity, and one workflow activation,
+       * fewer per answered SMS. A retry after the answer went out finds it recorded and calls no model.
+       */
+      async generateAnswer(params: AnswerRequest): Promise<AnswerResult> {
+        const { input, round } = params;
+        const answer = await atStep('ai', () => answerOnce(params));
+        if (!params.andReply) return answer;
+        // A send that hangs is noticed at the heartbeat timeout, as a hanging model call is.
+        const beat = setInterval(() => heartbeat(), 5_000);
+        try {
+          const { outcome } = await finishTask({
+            input,
+            round,
+            reply: { kind: 'answer', text: answer.text },
+            outcome: 'answered',
+          });
+          return { ...answer, outcome };
+        } finally {
+          clearInterval(beat);
         }
-        if (!completedWithSend) await atStep('done', () => steps.completeTask({ input, outcome, round }));
-        return { outcome };
       },
     };
   }
@@ -797,6 +823,22 @@ const USER_STEP = {
 interface CombinedSteps {
   beginTask(params: { input: SmsTaskInput; round: number }): Promise<TaskStart>;
   finishTask(params: FinishTaskRequest): Promise<{ outcome: SmsTaskOutcome }>;
+  generateAnswer(params: AnswerRequest): Promise<AnswerResult>;
+}
+
+export interface AnswerRequest {
+  input: SmsTaskInput;
+  classification: Classification;
+  round: number;
+  /** Send the answer and complete the task too (finishTask's steps), in the same activity. */
+  andReply?: boolean;
+}
+
+/** The answer; with `andReply`, also how the task ended (a reply withheld changes 'answered'). */
+export interface AnswerResult {
+  text: string;
+  model: string;
+  outcome?: SmsTaskOutcome;
 }
 
 export interface FinishTaskRequest {

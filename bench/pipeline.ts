@@ -667,7 +667,7 @@ function report(f: Figures, verdicts: Verdict[]): string {
   const noopSat = f.ceilings.find((c) => c.scenario === SHAPE_SAT);
   out.push(
     table(
-      `End to end: webhook to reply at the fake Twilio (1 remote + 2 local activities, ${f.historyEventsPerAnsweredSms} history events per answered SMS)`,
+      `End to end: webhook to reply at the fake Twilio (1 local + 1 remote activity, ${f.historyEventsPerAnsweredSms} history events per answered SMS)`,
       [
         'scenario',
         'SMS',

@@ -8,7 +8,9 @@ import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow
  * in the history. A remote activity costs the Temporal server a task queue round trip and three
  * more history writes; measured on the dev server (bench/support/empty-workflow.ts), 7 remote
  * no-op activities ran 24 workflows/s, 7 local ones 51/s. The AI call stays a remote activity:
- * it is slow, paid, heartbeats, and its attempts should be visible in the Temporal UI.
+ * it is slow, paid, heartbeats, and its attempts should be visible in the Temporal UI. From
+ * workflow version 2 it also sends its answer (ANSWER_AND_REPLY below), so an answered SMS runs
+ * one local activity before it and none after.
  * A worker that dies during a local activity loses its workflow task; after the task's timeout
  * (10 s) another worker replays the workflow and runs the step again, which every step allows
  * (deterministic event ids; the send step checks ReplySent and Twilio first).
@@ -58,6 +60,21 @@ export const SEND_SMS = {
     nonRetryableErrorTypes: ['SmsRejected', 'EventSchemaError'],
   },
 } as const satisfies LocalActivityOptions;
+
+/**
+ * The AI call followed by the reply, in one remote activity (runs from SMS_TASK_VERSION 2): the
+ * AI call's timeouts and heartbeat, and attempts for both steps. An attempt after the answer was
+ * recorded calls no model (it reuses the answer), so a failing send spends attempts, not paid
+ * calls; the model's own calls stay capped by AI_MAX_CALLS_PER_SMS.
+ */
+export const ANSWER_AND_REPLY = {
+  ...AI_CALL,
+  retry: {
+    ...AI_CALL.retry,
+    maximumAttempts: AI_CALL.retry.maximumAttempts + SEND_SMS.retry.maximumAttempts,
+    nonRetryableErrorTypes: [...AI_CALL.retry.nonRetryableErrorTypes, 'SmsRejected'],
+  },
+} as const satisfies ActivityOptions;
 
 /** Alerts are best effort: a few tries, then the workflow goes on waiting for a retry signal. */
 export const ALERT = {

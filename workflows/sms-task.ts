@@ -17,7 +17,7 @@ import type { Activities } from '../activities/index.js';
 import type { PlannedReply } from '../activities/sms-task.js';
 import { detectKeyword } from '../domain/sms/keywords.js';
 import { withheldOutcome } from './outcomes.js';
-import { AI_CALL, ALERT, EVENT_STEP, RETRY_WINDOW, SEND_SMS } from './policies.js';
+import { AI_CALL, ALERT, ANSWER_AND_REPLY, EVENT_STEP, RETRY_WINDOW, SEND_SMS } from './policies.js';
 import {
   type RetryRequest,
   SMS_STATUS,
@@ -32,6 +32,7 @@ export const retrySignal = defineSignal<[RetryRequest?]>('retry');
 export const statusQuery = defineQuery<SmsTaskStatus>('status');
 
 const ai = proxyActivities<Activities>(AI_CALL);
+const answerAndReply = proxyActivities<Activities>(ANSWER_AND_REPLY);
 const alerts = proxyActivities<Activities>(ALERT);
 
 /** The quick steps: event appends and reads, and sending the SMS. */
@@ -67,7 +68,8 @@ export async function smsTask(input: SmsTaskInput): Promise<{ outcome: SmsTaskOu
   const current = (input.version ?? 0) >= 1 || patched(CURRENT);
   const steps = quickSteps(current);
   const { events } = steps;
-  // One local activity before the AI call and one after (runs started before go on step by step).
+  // One local activity before the AI call and one after (runs started before go on step by step);
+  // from version 2 the AI activity sends the answer itself (processCombined).
   const combined = current || patched('two-quick-steps');
   const status: SmsTaskStatus = { step: 'received', round: 0 };
   let retry: RetryRequest | undefined;
@@ -86,7 +88,10 @@ export async function smsTask(input: SmsTaskInput): Promise<{ outcome: SmsTaskOu
     try {
       let outcome: SmsTaskOutcome;
       if (combined) {
-        outcome = await processCombined(input, status, steps, { categoryAlone: !current });
+        outcome = await processCombined(input, status, steps, {
+          categoryAlone: !current,
+          answerAndReply: (input.version ?? 0) >= 2,
+        });
         status.step = 'done';
         status.outcome = outcome;
       } else {
@@ -112,7 +117,7 @@ export async function smsTask(input: SmsTaskInput): Promise<{ outcome: SmsTaskOu
         step: failedStep,
         errorType,
         errorMessage,
-        attempts: attemptsOf(error, cause, failedStep),
+        attempts: attemptsOf(error, cause, failedStep, (input.version ?? 0) >= 2),
         round: status.round,
       });
       status.step = 'needs_attention';
@@ -147,7 +152,7 @@ export async function smsTask(input: SmsTaskInput): Promise<{ outcome: SmsTaskOu
  * (activities/attempt-count.ts); failures from before it, or timeouts, which no activity code
  * saw, count the policy's maximum when Temporal says the attempts ran out.
  */
-function attemptsOf(error: unknown, cause: Error, step: string): number {
+function attemptsOf(error: unknown, cause: Error, step: string, answerAndReply: boolean): number {
   const details = cause instanceof ApplicationFailure ? (cause.details ?? []) : [];
   const stamped = details.findLast(
     (d): d is { attempt: number } =>
@@ -155,7 +160,15 @@ function attemptsOf(error: unknown, cause: Error, step: string): number {
   );
   if (stamped) return stamped.attempt;
   if (error instanceof ActivityFailure && error.retryState === 'MAXIMUM_ATTEMPTS_REACHED') {
-    const policy = step === 'ai' ? AI_CALL : step === 'reply' ? SEND_SMS : EVENT_STEP;
+    // From version 2 the AI call and its reply are one activity with one count of attempts.
+    const policy =
+      answerAndReply && error.activityType === 'generateAnswer'
+        ? ANSWER_AND_REPLY
+        : step === 'ai'
+          ? AI_CALL
+          : step === 'reply'
+            ? SEND_SMS
+            : EVENT_STEP;
     return policy.retry.maximumAttempts;
   }
   return 0;
@@ -185,12 +198,15 @@ function stepFailureCause(error: unknown): Error | undefined {
 /**
  * One round with the quick steps combined: beginTask (received, keyword, classify, rate check; it
  * completes the task when nothing is to be sent), the AI call, finishTask (send, delivery, complete).
+ * With `answerAndReply` (version 2) the AI activity does finishTask's steps itself: an answered SMS
+ * costs one local activity and one workflow activation fewer. Replies without the AI (keywords,
+ * rate-limit notices) still go out through finishTask.
  */
 async function processCombined(
   input: SmsTaskInput,
   status: SmsTaskStatus,
   { events, sms }: Steps,
-  options: { categoryAlone: boolean },
+  options: { categoryAlone: boolean; answerAndReply: boolean },
 ): Promise<SmsTaskOutcome> {
   const round = status.round;
   status.step = 'received';
@@ -205,7 +221,14 @@ async function processCombined(
   let outcome: SmsTaskOutcome;
   if (start.next === 'ai') {
     status.step = 'ai';
-    const answer = await ai.generateAnswer({ input, classification: start.classification, round });
+    const classification = start.classification;
+    if (options.answerAndReply) {
+      // One remote activity answers and replies: no local activity after it.
+      const done = await answerAndReply.generateAnswer({ input, classification, round, andReply: true });
+      if (done.outcome === undefined) throw new TypeError('generateAnswer with andReply returned no outcome');
+      return done.outcome;
+    }
+    const answer = await ai.generateAnswer({ input, classification, round });
     reply = { kind: 'answer', text: answer.text };
     outcome = 'answered';
   } else {

@@ -40,10 +40,11 @@ export interface SmsTaskInput {
 
 /**
  * The generation the inbox starter starts smsTask runs at. 1: the path of patch 'one-marker'
- * (workflows/sms-task.ts). A later change of the workflow's shape raises it and branches on
- * `input.version >= 2`; the runs started at 1 go on replaying as they were recorded.
+ * (workflows/sms-task.ts). 2: the AI activity also sends the answer and completes the task (no
+ * finishTask local activity after it). A later change of the workflow's shape raises it and
+ * branches on `input.version >= 3`; the runs started at 1 or 2 go on replaying as they were recorded.
  */
-export const SMS_TASK_VERSION = 1;
+export const SMS_TASK_VERSION = 2;
 
 export type SmsTaskOutcome =
   | 'answered'

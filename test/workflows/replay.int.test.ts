@@ -42,6 +42,9 @@ describe('recorded smsTask histories replay on the current workflow code', () =>
         'failed-retried.json',
         // A reply a person wrote (workflow humanReply).
         'human-reply.json',
+        // Recorded at version 1, with finishTask as a local activity after the AI call.
+        'local-finish-answered.json',
+        'local-finish-failed-retried.json',
         // Recorded with patch 'one-marker''s marker, before the input's version replaced it.
         'one-marker-answered.json',
         'one-marker-failed-retried.json',

@@ -52,7 +52,13 @@ describe('smsTask: text the number, get an AI answer', () => {
     expect(markers).toHaveLength(0);
     const upserts = (history.events ?? []).filter((e) => e.upsertWorkflowSearchAttributesEventAttributes);
     expect(upserts).toHaveLength(1);
-    expect(history.events).toHaveLength(14);
+    // From version 2 the AI activity sends the answer itself: one local activity in all (beginTask,
+    // its marker before the AI call) and nothing after the activity but the final status and the end.
+    const events = history.events ?? [];
+    expect(events.filter((e) => e.markerRecordedEventAttributes)).toHaveLength(1);
+    const answeredAt = events.findIndex((e) => e.activityTaskCompletedEventAttributes);
+    expect(events.slice(answeredAt + 1).filter((e) => e.markerRecordedEventAttributes)).toHaveLength(0);
+    expect(events).toHaveLength(13);
     const described = await stack.handle(sent.sid).describe();
     expect(described.typedSearchAttributes.get(SMS_STATUS)).toBe('COMPLETED');
     expect(described.searchAttributes.SmsCategory).toEqual(['coding']);

@@ -20,6 +20,11 @@ describe('smsTask when Twilio fails', () => {
     ]);
     // The answer was generated once: a retried send does not call the model again.
     expect(stack.openai.requests).toHaveLength(1);
+    // The sends were retried by the AI activity itself (it sends its answer): its third attempt
+    // reused the recorded answer and sent.
+    const history = await stack.handle(sent.sid).fetchHistory();
+    const started = (history.events ?? []).filter((e) => e.activityTaskStartedEventAttributes);
+    expect(started.map((e) => e.activityTaskStartedEventAttributes?.attempt)).toEqual([3]);
   });
 
   it('Twilio sent it but the answer was lost: the retry finds the message and sends nothing more', async () => {

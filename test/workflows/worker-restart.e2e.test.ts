@@ -40,14 +40,15 @@ describe('smsTask survives its worker going away mid-task', () => {
       .toBe(true);
   }
 
-  it('given a graceful stop while the AI call is in flight, the restarted worker finishes with one reply', async () => {
+  it('given a graceful stop while the AI call is in flight, the call finishes and its answer goes out; the restarted worker completes the task with that one reply', async () => {
     const from = nextPhone();
     stack.openai.knobs.latencyMs = 3_000;
     const sent = await stack.sendSms({ from, body: 'What is the capital of Japan?' });
     await untilAiCallRunning(sent.sid);
 
+    // The stop waits for the activity in flight (shutdownGraceTime 10 s), which sends its answer
     await stack.worker.stop();
-    expect(repliesTo(stack, from)).toHaveLength(0);
+    expect(repliesTo(stack, from)).toHaveLength(1);
     await stack.worker.start();
 
     expect(await stack.handle(sent.sid).result()).toEqual({ outcome: 'answered' });
@@ -89,7 +90,7 @@ describe('smsTask survives its worker going away mid-task', () => {
     expect(started[0]?.activityTaskStartedEventAttributes?.lastFailure?.timeoutFailureInfo).toBeTruthy();
   }, 120_000);
 
-  it("given a worker killed between Twilio's 201 and the ReplySent append, the send step rescheduled at attempt 1 sends nothing more: one message", async () => {
+  it("given a worker killed between Twilio's 201 and the ReplySent append, the retried activity sends nothing more: one message", async () => {
     const from = nextPhone();
     await stack.worker.stop();
     child = await startWorkerProcess(stack, { CRASH_AFTER_SEND: '1' });
@@ -103,8 +104,8 @@ describe('smsTask survives its worker going away mid-task', () => {
     expect(dataOf(await stack.events(`sms-${sent.sid}`), 'ReplySent')).toHaveLength(0);
     expect(dataOf(await stack.events(`sms-${sent.sid}`), 'ReplyIntentRecorded')).toHaveLength(1);
 
-    // Another worker replays the workflow after the workflow task timeout and runs the local
-    // send step again from attempt 1: the recorded intent makes it ask Twilio first
+    // After the activity's heartbeat timeout another worker runs it again: it reuses the recorded
+    // answer, and the recorded intent makes it ask Twilio before sending
     await stack.worker.start();
     expect(await stack.handle(sent.sid).result()).toEqual({ outcome: 'answered' });
     expect(repliesTo(stack, from)).toHaveLength(1);
@@ -129,7 +130,7 @@ describe('smsTask survives its worker going away mid-task', () => {
     expect(types(task).slice(-2)).toEqual(['ReplySent', 'TaskCompleted']);
     expect(dataOf(await stack.events(`user-${from}`), 'ConversationTurnRecorded')).toHaveLength(0);
 
-    // Another worker runs finishTask again: it finds ReplySent, records the turn, completes (a no-op)
+    // Another worker runs the activity again: it finds ReplySent, records the turn, completes (a no-op)
     await stack.worker.start();
     expect(await stack.handle(sent.sid).result()).toEqual({ outcome: 'answered' });
     expect(repliesTo(stack, from).map((m) => m.body)).toEqual(['Canberra.']);
