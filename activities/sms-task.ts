@@ -790,7 +790,8 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
        */
       async generateAnswer(params: AnswerRequest): Promise<AnswerResult> {
         const { input, round } = params;
-        const answer = await atStep('ai', () => answerOnce(params));
+        // A failure here names its own step when it has one (media), else the workflow's ('ai').
+        const answer = await answerOnce(params);
         if (!params.andReply) return answer;
         // A send that hangs is noticed at the heartbeat timeout, as a hanging model call is.
         const beat = setInterval(() => heartbeat(), 5_000);
