@@ -203,6 +203,21 @@ describe('GET /api/stream (Server-Sent Events of the read models)', () => {
   it('a rebuild of tasks sends one reset frame for it, not a frame per replayed row', async () => {
     const stream = await openStream(stack.apiUrl, adminToken());
     try {
+      // A row the tests before announced once more (its last batch read back before this stream
+      // opened) can still arrive: let the stream go quiet first, and count only what comes after.
+      let seen = -1;
+      await expect
+        .poll(
+          () => {
+            const now = stream.of('task').length;
+            const settled = now === seen;
+            seen = now;
+            return settled;
+          },
+          { timeout: 15_000, interval: 1_000 },
+        )
+        .toBe(true);
+      const before = stream.of('task').length;
       const started = await api(stack, 'POST', '/api/projections/tasks/rebuild', { body: { reason: 'stream test' } });
       expect(started.status).toBe(202);
       const id = started.body.id as string;
@@ -210,7 +225,7 @@ describe('GET /api/stream (Server-Sent Events of the read models)', () => {
         .poll(async () => (await api(stack, 'GET', `/api/projections/rebuilds/${id}`)).body.state, { timeout: 30_000 })
         .toBe('succeeded');
       await expect.poll(() => stream.of('reset').map((f) => f.data), { timeout: 5_000 }).toEqual([{ model: 'tasks' }]);
-      expect(stream.of('task')).toEqual([]);
+      expect(stream.of('task')).toHaveLength(before);
     } finally {
       await stream.close();
     }
