@@ -23,7 +23,7 @@ const pathOf = (url: string) => url.split('?')[0] ?? '/';
 /**
  * Serves the SvelteKit dashboard (dashboard/build) at `/`: its files, and its fallback page for any
  * other GET that accepts HTML, so deep links work. Files are looked up on each request, so a
- * rebuild (`vite build --watch` under `npm run dev`) shows on reload.
+ * rebuild (`npm run dev` builds again on each change) shows on reload.
  */
 export default fp(
   async (app: FastifyInstance, options: { root?: string } = {}) => {

@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, watch } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -131,8 +131,12 @@ async function runDev(): Promise<void> {
 }
 
 /**
- * `vite build --watch` beside the API, which serves dashboard/build exactly as in production (same
- * origin, cookie, CSP and paths; no second server or proxy to keep in step): a change shows on reload.
+ * Builds the dashboard beside the API, once at start and again after each change under
+ * dashboard/src or dashboard/static; the API serves dashboard/build exactly as in production (same
+ * origin, cookie, CSP and paths; no second server or proxy to keep in step): a change shows on
+ * reload. Each build is a plain `vite build`: SvelteKit's output under `vite build --watch` loads
+ * as a blank page (its client start-up throws "Cannot read properties of undefined (reading
+ * 'data')"), so the watching is done here, with fs.watch and a short debounce.
  */
 function watchDashboard(logger: Logger): { name: string; stop: () => Promise<void> } {
   const name = 'dashboard build';
@@ -144,15 +148,46 @@ function watchDashboard(logger: Logger): { name: string; stop: () => Promise<voi
     return { name, stop: async () => {} };
   }
   const cwd = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dashboard');
-  const child = spawn(process.execPath, [vite, 'build', '--watch', '--logLevel', 'error'], {
-    cwd,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  child.stderr?.on('data', (chunk: Buffer) => logger.warn(`dashboard build: ${chunk.toString().trim()}`));
+  let running: ChildProcess | undefined;
+  let again = false;
+  let stopped = false;
+  const build = () => {
+    if (stopped) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    const child = spawn(process.execPath, [vite, 'build', '--logLevel', 'error'], {
+      cwd,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    running = child;
+    child.stderr?.on('data', (chunk: Buffer) => logger.warn(`dashboard build: ${chunk.toString().trim()}`));
+    child.once('exit', (code) => {
+      running = undefined;
+      if (stopped) return;
+      if (code !== 0) logger.warn('dashboard build failed (above); it is built again on the next change');
+      if (again) {
+        again = false;
+        build();
+      }
+    });
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const onChange = () => {
+    clearTimeout(timer);
+    timer = setTimeout(build, 300);
+  };
+  const watchers = ['src', 'static'].map((dir) => watch(path.join(cwd, dir), { recursive: true }, onChange));
+  build();
   return {
     name,
     async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
+      stopped = true;
+      clearTimeout(timer);
+      for (const watcher of watchers) watcher.close();
+      const child = running;
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
       await once(child, 'exit');
     },
