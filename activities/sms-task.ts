@@ -673,6 +673,8 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
    * costs the workflow an activation and a marker in its history, so the answered path runs 2
    * instead of 6 (workflows/sms-task.ts, patch 'two-quick-steps'). The steps inside run in the same
    * order and append the same events as the single-step activities, so the log is unchanged.
+   * From workflow version 2 an answered SMS has no local activity after the AI call:
+   * generateAnswer (here, beside finishTask) runs finishTask itself once the answer is recorded.
    */
   function combinedSteps(steps: typeof singleSteps): CombinedSteps {
     async function finishTask(params: FinishTaskRequest): Promise<{ outcome: SmsTaskOutcome }> {
