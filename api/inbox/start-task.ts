@@ -39,11 +39,23 @@ export async function startSmsTask(
       typedSearchAttributes: [{ key: SMS_STATUS, value: 'PROCESSING' }],
     });
   const bounded = () => (options.timeoutMs ? client.withDeadline(Date.now() + options.timeoutMs, start) : start());
+  const { signal } = options;
+  // The client adds an abort listener to the given signal for each gRPC call and never removes
+  // it (@temporalio/client 1.24, Connection.generateRPCImplementation). The starter's signal lives
+  // as long as the process: given it directly, every start left a listener holding its call, and
+  // adding each listener scans the ones before it (the API's CPU grew with every SMS). So each
+  // start gets a signal of its own, tied to the caller's for exactly as long as the start runs.
+  const own = signal && new AbortController();
+  const forward = () => own?.abort(signal?.reason);
+  signal?.addEventListener('abort', forward, { once: true });
   try {
-    await (options.signal ? client.withAbortSignal(options.signal, bounded) : bounded());
+    if (signal?.aborted) forward();
+    await (own ? client.withAbortSignal(own.signal, bounded) : bounded());
     return 'accepted';
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) return 'already_started';
     throw error;
+  } finally {
+    signal?.removeEventListener('abort', forward);
   }
 }

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { getEventListeners, setMaxListeners } from 'node:events';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { recordSmsReceived } from '../../../activities/sms-received.js';
 import { migrateInbox, peekInboxCheckpoint } from '../../../api/inbox/checkpoint.js';
-import { TEMPORAL_RECONNECT_ARGS } from '../../../api/inbox/start-task.js';
+import { startSmsTask, TEMPORAL_RECONNECT_ARGS } from '../../../api/inbox/start-task.js';
 import { InboxStarter, type InboxStarterOptions, SMS_INBOX } from '../../../api/inbox/starter.js';
 import { createEventStore, type EventStore, migrateEventStore } from '../../../eventstore/index.js';
 import { createPool, type Pool } from '../../../infra/db.js';
@@ -278,5 +279,57 @@ describe('SMS inbox starter', () => {
       await oldPool.end();
       await other.drop();
     }
+  });
+
+  it('given one abort signal for the life of the process, 40 starts leave no listener on it, and aborting it still cancels a start in flight', async () => {
+    // Given: the starter's situation, a signal that outlives every start
+    const life = new AbortController();
+    setMaxListeners(100, life.signal); // as the starter does: one listener per start in flight
+    const input = (messageSid: string) => ({
+      messageSid,
+      from: nextPhone(),
+      to: '+15005550006',
+      body: 'Still there?',
+      numMedia: 0,
+      provider: 'twilio' as const,
+      receivedAt: new Date().toISOString(),
+      inLog: true,
+    });
+
+    // When
+    const sids = Array.from({ length: 40 }, () => `SM${randomBytes(16).toString('hex')}`);
+    const outcomes = await Promise.all(
+      sids.map((sid) => startSmsTask(temporal, taskQueue, input(sid), { signal: life.signal, timeoutMs: 5_000 })),
+    );
+
+    // Then: every start was taken and none left a listener behind (the Temporal client adds one
+    // per call on the signal it is given and never removes it)
+    expect(outcomes).toEqual(sids.map(() => 'accepted'));
+    expect(await allExist(sids)).toBe(true);
+    expect(getEventListeners(life.signal, 'abort')).toHaveLength(0);
+
+    // When: a start hangs on a Temporal that takes the connection and never answers, and the signal aborts
+    const proxy = await tcpProxy(inject('temporalAddress'));
+    proxies.push(proxy);
+    await proxy.open();
+    const lazy = Connection.lazy({ address: proxy.address, connectTimeout: 1_000 });
+    const stalled = new Client({ connection: lazy });
+    await stalled.workflowService.getSystemInfo({});
+    proxy.stall();
+    const hanging = startSmsTask(stalled, taskQueue, input(`SM${randomBytes(16).toString('hex')}`), {
+      signal: life.signal,
+      timeoutMs: 60_000,
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(getEventListeners(life.signal, 'abort')).toHaveLength(1);
+    const abortedAt = Date.now();
+    life.abort();
+
+    // Then: it gives up at once, and lets go of the signal
+    await expect(hanging).rejects.toThrow();
+    expect(Date.now() - abortedAt).toBeLessThan(2_000);
+    expect(getEventListeners(life.signal, 'abort')).toHaveLength(0);
+    proxy.unstall();
+    await lazy.close();
   });
 });
