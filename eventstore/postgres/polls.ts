@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
 import type { EventFilter, RecordedEvent } from '../port.js';
 import { decodeCheckpoint, encodeCheckpoint, type LogPosition } from './checkpoint.js';
@@ -40,6 +41,8 @@ interface Waiter {
 export class SubscriptionPolls {
   private pending = new Map<string, { cursor: LogPosition; waiters: Waiter[] }>();
   private scheduled = false;
+  /** performance.now() of the last flush; -Infinity before the first. */
+  private lastFlushAt = Number.NEGATIVE_INFINITY;
   /** Polls sent to PostgreSQL and subscription polls answered, for tests and diagnostics. */
   readonly counts = { queries: 0, answered: 0 };
 
@@ -47,6 +50,15 @@ export class SubscriptionPolls {
     private readonly pool: pg.Pool,
     private readonly names: StoreNames,
     private readonly batchSize: number,
+    /**
+     * Least time between two rounds of polls. Each append wakes every subscription (its own
+     * process at once, the others by NOTIFY, and an in-transaction NOTIFY echoes back), so under
+     * load wake-ups come faster than polls are worth: at 200 SMS/s the API's inbox starter polled
+     * 1.7 times and the projector 0.9 times per SMS. A poll made within this time of the last
+     * round waits for the rest of it, and finds whatever was appended meanwhile in one query; an
+     * idle store polls at once.
+     */
+    private readonly minIntervalMs = 0,
   ) {}
 
   /** The next events after `cursor` that `filter` matches, below the horizon. */
@@ -59,13 +71,16 @@ export class SubscriptionPolls {
       if (!this.scheduled) {
         this.scheduled = true;
         // After the microtasks of this turn: every subscription woken by the same callback has asked by then.
-        setImmediate(() => this.flush());
+        const wait = this.lastFlushAt + this.minIntervalMs - performance.now();
+        if (wait > 0) setTimeout(() => this.flush(), wait);
+        else setImmediate(() => this.flush());
       }
     });
   }
 
   private flush(): void {
     this.scheduled = false;
+    this.lastFlushAt = performance.now();
     const groups = [...this.pending.values()];
     this.pending.clear();
     for (const { cursor, waiters } of groups) {

@@ -83,7 +83,7 @@ export class PostgresEventStore implements EventStore {
       options.pool ?? createPool(options.url, { applicationName: 'sms-agent-eventstore', timeouts: options.timeouts });
     this.notifier = new Notifier(options.url, this.names.channel, options.logger, options.timeouts);
     this.tuning = { ...DEFAULT_TUNING, ...options.subscription };
-    this.polls = new SubscriptionPolls(this.pool, this.names, this.tuning.batchSize);
+    this.polls = new SubscriptionPolls(this.pool, this.names, this.tuning.batchSize, this.tuning.minPollIntervalMs);
     this.notifyMode = options.notify ?? 'auto';
   }
 

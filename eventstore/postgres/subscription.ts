@@ -17,6 +17,8 @@ export interface SubscriptionTuning {
    */
   heldBackPollMs: number;
   heldBackMaxMs: number;
+  /** Least time between two rounds of one process's polls (see SubscriptionPolls). */
+  minPollIntervalMs: number;
 }
 
 export const DEFAULT_TUNING: SubscriptionTuning = {
@@ -24,6 +26,7 @@ export const DEFAULT_TUNING: SubscriptionTuning = {
   fallbackPollMs: 1_000,
   heldBackPollMs: 5,
   heldBackMaxMs: 50,
+  minPollIntervalMs: 10,
 };
 
 export interface SubscriptionDeps {

@@ -236,4 +236,45 @@ describe('postgres event store', () => {
     await store.close();
     await cleanup();
   });
+
+  it('given appends faster than the poll spacing, then one query covers several appends; after a quiet spell the next append is polled at once', async () => {
+    const spacing = 100;
+    const { store, cleanup } = await freshStore({ subscription: { minPollIntervalMs: spacing } });
+    const subscription = store.subscribeToAll({ filter: { eventTypes: ['A'] } });
+    const seen = collect(subscription, (e) => e.length >= 41);
+    // Caught up and idle first.
+    await store.append('warm-up', [testEvent('A', {})]);
+    const deadline = Date.now() + 10_000;
+    while (store.polls.counts.answered === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, spacing * 2));
+
+    // When: 40 appends, each waking the subscription (its own process: at once, and by NOTIFY)
+    const before = store.polls.counts.queries;
+    const started = Date.now();
+    for (let i = 0; i < 40; i++) await store.append(`burst-${i}`, [testEvent('A', { i })]);
+    const events = await seen;
+    const took = Date.now() - started;
+
+    // Then: every event arrives, with at most one query per spacing (and the one at the start)
+    expect(events).toHaveLength(41);
+    const queries = store.polls.counts.queries - before;
+    expect(queries).toBeGreaterThan(0);
+    expect(queries).toBeLessThanOrEqual(Math.ceil(took / spacing) + 1);
+
+    // When: quiet for longer than the spacing, one more append
+    await new Promise((r) => setTimeout(r, spacing * 2));
+    const more = store.subscribeToAll({ from: (await store.headCheckpoint()) as string });
+    const one = collect(more, (e) => e.length >= 1);
+    await new Promise((r) => setTimeout(r, spacing * 2));
+    const at = Date.now();
+    await store.append('after-quiet', [testEvent('B', {})]);
+    await one;
+
+    // Then: it is delivered well inside one spacing
+    expect(Date.now() - at).toBeLessThan(spacing / 2);
+    await subscription.close();
+    await more.close();
+    await store.close();
+    await cleanup();
+  });
 });
