@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
@@ -12,6 +13,8 @@ export const SEARCH_ATTRIBUTES = { SmsStatus: 'Keyword', SmsCategory: 'Keyword' 
 export interface RunningTemporal {
   address: string;
   uiUrl?: string;
+  /** The SQLite file holding the server's state (a scratch one unless `dbFile` was given). */
+  dbFile?: string;
   stop(): Promise<void>;
 }
 
@@ -48,7 +51,10 @@ export function findTemporalCli(explicit?: string): { path?: string; tried: stri
 
 export interface StartTemporalOptions {
   cliPath?: string;
-  /** SQLite file for persistence; omitted means in memory. */
+  /**
+   * SQLite file for persistence. Omitted: a scratch file in a temporary folder, removed when the
+   * server stops (its workflows are lost, as with the CLI's in-memory default, which costs more CPU).
+   */
   dbFile?: string;
   port?: number;
   uiPort?: number;
@@ -104,14 +110,20 @@ async function startOnce(
   if (uiPort) args.push('--ui-port', String(uiPort));
   else args.push('--headless');
   if (uiPort && options.codecEndpoint) args.push('--ui-codec-endpoint', options.codecEndpoint);
-  if (options.dbFile) {
-    mkdirSync(path.dirname(options.dbFile), { recursive: true });
-    args.push('--db-filename', options.dbFile);
-    // No fsync per commit: a crashed process loses nothing, only an OS crash can (a dev server's data).
-    // smsTask's shape, 1 remote + 6 local activities, 64 at once: 12-15 workflows/s and 63-72 CPU-ms
-    // each (server + worker) with the default, 25-35/s and 46 ms without (2 interleaved rounds, load 5-9).
-    args.push('--sqlite-pragma', 'synchronous=off');
-  }
+  // Always a file, never the CLI's in-memory default, and in WAL mode. In memory, SQLite (a Go
+  // translation of C) spent a quarter of the server's CPU in the kernel mapping and unmapping
+  // memory (perf: page faults 15%, munmap 10%); starting 200 workflows/s took 0.82-1.05 cores in
+  // memory, 0.84-0.89 as a file with the default rollback journal, and 0.66-0.77 in WAL mode, on
+  // tmpfs or disk alike (bench/ingest-starter.ts, 3 runs each); the 1,000-SMS burst of
+  // bench/pg-statements.ts 12.8 against 13.8 Temporal CPU-ms per SMS.
+  const scratch = options.dbFile ? undefined : mkdtempSync(path.join(os.tmpdir(), 'sms-agent-temporal-'));
+  const dbFile = options.dbFile ?? path.join(scratch as string, 'temporal.db');
+  mkdirSync(path.dirname(dbFile), { recursive: true });
+  args.push('--db-filename', dbFile, '--sqlite-pragma', 'journal_mode=wal');
+  // No fsync per commit: a crashed process loses nothing, only an OS crash can (a dev server's data).
+  // smsTask's shape, 1 remote + 6 local activities, 64 at once: 12-15 workflows/s and 63-72 CPU-ms
+  // each (server + worker) with the default, 25-35/s and 46 ms without (2 interleaved rounds, load 5-9).
+  args.push('--sqlite-pragma', 'synchronous=off');
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
   // Large batches of workflows in tests and benchmarks: lift the dev server's default RPS caps.
   args.push('--dynamic-config-value', 'frontend.rps=20000', '--dynamic-config-value', 'frontend.namespaceRPS=20000');
@@ -131,8 +143,17 @@ async function startOnce(
   // Own process group: a terminal Ctrl-C reaches only us, and we stop the server in order.
   const child = spawn(cliPath, args, { stdio: ['ignore', out, out], detached: true });
   const spawnedAt = Date.now();
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const killOnExit = () => child.kill('SIGKILL');
+  const removeScratch = () => scratch && rmSync(scratch, { recursive: true, force: true });
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      removeScratch();
+      resolve(code);
+    }),
+  );
+  const killOnExit = () => {
+    child.kill('SIGKILL');
+    removeScratch();
+  };
   process.once('exit', killOnExit);
   const address = `127.0.0.1:${port}`;
   const exitError = (code: number | null) => {
@@ -162,6 +183,7 @@ async function startOnce(
   return {
     address,
     uiUrl: uiPort ? `http://localhost:${uiPort}` : undefined,
+    dbFile,
     stop: () => stopChild(child, exited, killOnExit),
   };
 }

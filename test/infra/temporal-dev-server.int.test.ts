@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,5 +31,24 @@ describe('the Temporal dev server launcher', () => {
     } finally {
       await other.stop();
     }
+  }, 90_000);
+
+  it('keeps its state in a SQLite file in WAL mode: a scratch one, removed at stop, unless a file is given, which stays', async () => {
+    const scratch = await startTemporalDevServer({ headless: true, logFile: path.join(dir, 'scratch.log') });
+    const given = path.join(dir, 'given', 'temporal.db');
+    const kept = await startTemporalDevServer({ headless: true, logFile: path.join(dir, 'kept.log'), dbFile: given });
+    let scratchFile: string | undefined;
+    try {
+      scratchFile = scratch.dbFile;
+      expect(scratchFile).toMatch(/sms-agent-temporal-.*temporal\.db$/);
+      expect(kept.dbFile).toBe(given);
+      // The write-ahead log exists only in WAL mode.
+      for (const file of [scratchFile, given]) expect(existsSync(`${file}-wal`)).toBe(true);
+    } finally {
+      await scratch.stop();
+      await kept.stop();
+    }
+    expect(existsSync(path.dirname(scratchFile as string))).toBe(false);
+    expect(existsSync(given)).toBe(true);
   }, 90_000);
 });
