@@ -1,5 +1,4 @@
 import pg from 'pg';
-import { pipelined } from '../../projections/runtime/projection-tx.js';
 import type { Queryable } from '../../projections/shared/sql.js';
 
 /**
@@ -72,30 +71,30 @@ export async function peekInboxCheckpoint(db: Queryable, name: string): Promise<
  * Moves the checkpoint from `expected` to `next`. Throws InboxCheckpointMovedError when the
  * stored one is not `expected` (another instance wrote it after losing this one's lock).
  *
- * Committed without waiting for the WAL flush (one round trip, pipelined): a checkpoint lost in
- * a PostgreSQL crash only makes the starter start those workflows again, which Temporal's id
- * policies turn into no-ops. At 200 SMS/s the starter saves about that often, and synchronous
- * saves queued each webhook's own commit (the SMS's durable record) behind their flushes.
+ * Committed without waiting for the WAL flush: a checkpoint lost in a PostgreSQL crash only makes
+ * the starter start those workflows again, which Temporal's id policies turn into no-ops. At 200
+ * SMS/s the starter saves about that often, and synchronous saves queued each webhook's own commit
+ * (the SMS's durable record) behind their flushes. One statement, one round trip: `set_config(...,
+ * true)` is SET LOCAL for the statement's own transaction, whose commit then does not wait (the
+ * BEGIN, SET LOCAL, UPDATE, COMMIT it replaces were four writes to the socket, each of which costs
+ * the API more CPU than the statement itself).
  */
 export async function saveInboxCheckpoint(
-  client: pg.ClientBase,
+  db: Queryable,
   name: string,
   expected: string | null,
   next: string,
   started: number,
 ): Promise<void> {
-  const [, , result] = await pipelined(client, [
-    'BEGIN',
-    'SET LOCAL synchronous_commit TO off',
-    {
-      text: `UPDATE ${TABLE} SET checkpoint = $2, started = started + $3, updated_at = now()
-       WHERE name = $1 AND checkpoint IS NOT DISTINCT FROM $4`,
-      values: [name, next, started, expected],
-    },
-    // A failed statement aborts the transaction and this COMMIT rolls it back: nothing is left open.
-    'COMMIT',
-  ]);
-  if (result?.rowCount !== 1) throw new InboxCheckpointMovedError(name, expected);
+  const result = await db.query({
+    name: 'inbox:save-checkpoint',
+    text: `WITH async AS (SELECT set_config('synchronous_commit', 'off', true))
+      UPDATE ${TABLE} SET checkpoint = $2, started = started + $3, updated_at = now()
+      FROM async WHERE name = $1 AND checkpoint IS NOT DISTINCT FROM $4
+      RETURNING current_setting('synchronous_commit') AS commit_mode`,
+    values: [name, next, started, expected],
+  });
+  if (result.rowCount !== 1) throw new InboxCheckpointMovedError(name, expected);
 }
 
 export class InboxCheckpointMovedError extends Error {

@@ -8,7 +8,6 @@ import type { Logger } from '../../infra/logger.js';
 import { AdvisoryLock } from '../../projections/runtime/advisory-lock.js';
 import { EventBuffer } from '../../projections/runtime/event-buffer.js';
 import { LeaderLoop } from '../../projections/runtime/leader-loop.js';
-import { withClient } from '../../projections/shared/sql.js';
 import { SMS_TASK_VERSION } from '../../workflows/types.js';
 import { InboxCheckpointMovedError, readInboxCheckpoint, saveInboxCheckpoint } from './checkpoint.js';
 import { type StartOutcome, startSmsTask } from './start-task.js';
@@ -29,6 +28,11 @@ export interface InboxStarterOptions {
   name?: string;
   /** Starts in flight at most (one batch). */
   concurrency?: number;
+  /**
+   * Least time between two checkpoint saves while SMS keep coming (default 100 ms); once none
+   * waits, what was started is saved at once. A save lost in a crash only repeats starts.
+   */
+  saveEveryMs?: number;
   /** How often a standby instance tries to take the lock. */
   lockPollMs?: number;
   /** First delay after a failed start or a failed run (doubles up to maxRetryDelayMs). */
@@ -136,21 +140,43 @@ export class InboxStarter {
     setMaxListeners(this.concurrency * 2 + 10, signal);
     const onAbort = () => buffer.close();
     signal.addEventListener('abort', onAbort, { once: true });
+    // Started up to `this.checkpoint`, saved up to `checkpoint`. Under load a save per batch was
+    // about one per SMS (0.8 at 200/s): the saves are spaced by saveEveryMs instead, and whatever
+    // was started is saved as soon as no SMS waits.
+    const saveEveryMs = this.options.saveEveryMs ?? 100;
+    let unsaved = 0;
+    let savedAt = 0;
+    const save = async () => {
+      const next = this.checkpoint as string;
+      await saveInboxCheckpoint(pool, this.name, checkpoint, next, unsaved);
+      checkpoint = next;
+      unsaved = 0;
+      savedAt = Date.now();
+    };
     try {
       while (!signal.aborted) {
+        const pending = this.checkpoint !== checkpoint;
         // No linger: whatever has arrived is the batch, so an idle system starts at once.
-        const batch = await buffer.take(this.concurrency, 0);
+        const batch = await buffer.take(
+          this.concurrency,
+          0,
+          pending ? Math.max(0, savedAt + saveEveryMs - Date.now()) : undefined,
+        );
         if (signal.aborted) return;
-        if (batch.length === 0) throw new Error('event subscription ended');
+        if (batch.length === 0) {
+          if (buffer.finished) throw new Error('event subscription ended');
+          await save(); // quiet, or the spacing has passed
+          continue;
+        }
         const outcomes = await Promise.all(batch.map((event) => this.startWithRetry(event, signal)));
         if (signal.aborted) return;
-        const next = batch.at(-1)?.position as string;
-        const accepted = outcomes.filter((o) => o === 'accepted').length;
-        await withClient(pool, (client) => saveInboxCheckpoint(client, this.name, checkpoint, next, accepted));
-        checkpoint = next;
-        this.checkpoint = next;
+        unsaved += outcomes.filter((o) => o === 'accepted').length;
+        this.checkpoint = batch.at(-1)?.position as string;
+        if (Date.now() - savedAt >= saveEveryMs) await save();
       }
     } finally {
+      // Stopping: keep what was started (best effort; a lost save only repeats starts).
+      if (this.checkpoint !== checkpoint) await save().catch(() => {});
       signal.removeEventListener('abort', onAbort);
       buffer.close();
       await subscription.close().catch(() => {});

@@ -3,7 +3,12 @@ import { getEventListeners, setMaxListeners } from 'node:events';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { recordSmsReceived } from '../../../activities/sms-received.js';
-import { migrateInbox, peekInboxCheckpoint } from '../../../api/inbox/checkpoint.js';
+import {
+  migrateInbox,
+  peekInboxCheckpoint,
+  readInboxCheckpoint,
+  saveInboxCheckpoint,
+} from '../../../api/inbox/checkpoint.js';
 import { startSmsTask, TEMPORAL_RECONNECT_ARGS } from '../../../api/inbox/start-task.js';
 import { InboxStarter, type InboxStarterOptions, SMS_INBOX } from '../../../api/inbox/starter.js';
 import { createEventStore, type EventStore, migrateEventStore } from '../../../eventstore/index.js';
@@ -124,7 +129,14 @@ describe('SMS inbox starter', () => {
     // Then: events come in log order, so a re-start of the older five would have been counted first
     expect(await allExist(after)).toBe(true);
     expect(second.stats()).toMatchObject({ accepted: 3, alreadyStarted: 0, startErrors: 0 });
-    expect(await peekInboxCheckpoint(pool, SMS_INBOX)).toMatchObject({ checkpoint: await lastPosition(), started: 8 });
+    // Saved as soon as no SMS waits.
+    const head = await lastPosition();
+    await eventually(
+      async () => peekInboxCheckpoint(pool, SMS_INBOX),
+      (c) => c?.checkpoint === head,
+      5_000,
+    );
+    expect(await peekInboxCheckpoint(pool, SMS_INBOX)).toMatchObject({ checkpoint: head, started: 8 });
   });
 
   it('given two starters on one database, one starts workflows while the other stands by, and it takes over when the first stops', async () => {
@@ -216,7 +228,12 @@ describe('SMS inbox starter', () => {
       10_000,
     );
     expect(s.stats()).toMatchObject({ state: 'active', lastError: null });
-    expect(await peekInboxCheckpoint(pool, SMS_INBOX)).toMatchObject({ checkpoint: await lastPosition() });
+    const head = await lastPosition();
+    await eventually(
+      async () => (await peekInboxCheckpoint(pool, SMS_INBOX))?.checkpoint,
+      (c) => c === head,
+      5_000,
+    );
     await s.stop();
     await lazy.close();
   });
@@ -331,5 +348,82 @@ describe('SMS inbox starter', () => {
     expect(getEventListeners(life.signal, 'abort')).toHaveLength(0);
     proxy.unstall();
     await lazy.close();
+  });
+
+  it('saves its checkpoint in one statement that commits without waiting for the WAL flush, and leaves the session as it was', async () => {
+    // Given: a session that commits synchronously, and a checkpoint row
+    const client = await pool.connect();
+    try {
+      await client.query('SET synchronous_commit = on');
+      const name = `sync-${randomBytes(4).toString('hex')}`;
+      await readInboxCheckpoint(client, name);
+      const sent: { text: string; rows: unknown[] }[] = [];
+      const recording = {
+        query: async (config: { text: string; values?: unknown[] }) => {
+          const result = await client.query(config);
+          sent.push({ text: config.text, rows: result.rows });
+          return result;
+        },
+      } as unknown as typeof client;
+
+      // When
+      await saveInboxCheckpoint(recording, name, null, '0/1', 2);
+
+      // Then: one statement, which ran with synchronous_commit off; the session's own setting is unchanged
+      expect(sent).toHaveLength(1);
+      expect(sent[0]?.rows).toEqual([{ commit_mode: 'off' }]);
+      expect((await client.query('SHOW synchronous_commit')).rows[0]).toEqual({ synchronous_commit: 'on' });
+      expect(await peekInboxCheckpoint(client, name)).toMatchObject({ checkpoint: '0/1', started: 2 });
+      // A stale expectation moves nothing.
+      await expect(saveInboxCheckpoint(client, name, null, '0/2', 1)).rejects.toThrow(/no longer the start/);
+    } finally {
+      client.release();
+    }
+  });
+
+  it('given SMS arriving faster than its batches, saves its checkpoint at most every saveEveryMs, and all of them once none waits', async () => {
+    // Given: a pool that counts the checkpoint saves
+    let saves = 0;
+    const counting = new Proxy(pool, {
+      get(target, key, receiver) {
+        if (key !== 'query') return Reflect.get(target, key, receiver);
+        return (config: unknown, ...rest: unknown[]) => {
+          if ((config as { name?: string })?.name === 'inbox:save-checkpoint') saves++;
+          return (target.query as (...a: unknown[]) => unknown).call(target, config, ...rest);
+        };
+      },
+    });
+    const startedBefore = (await peekInboxCheckpoint(pool, SMS_INBOX))?.started ?? 0;
+    const s = starter({ pool: counting, concurrency: 2, saveEveryMs: 200 });
+    await eventually(
+      async () => s.stats().state,
+      (state) => state === 'active',
+      10_000,
+    );
+    const savesBefore = saves;
+
+    // When: 60 SMS, started two at a time (30 batches or more)
+    const began = Date.now();
+    const sids = await accept(60);
+    await eventually(
+      async () => s.stats().accepted,
+      (n) => n === 60,
+      60_000,
+    );
+    const head = await lastPosition();
+    await eventually(
+      async () => (await peekInboxCheckpoint(pool, SMS_INBOX))?.checkpoint,
+      (c) => c === head,
+      5_000,
+    );
+    const took = Date.now() - began;
+
+    // Then: every one started and counted, in far fewer saves than batches
+    expect(await allExist(sids)).toBe(true);
+    expect(await peekInboxCheckpoint(pool, SMS_INBOX)).toMatchObject({ started: startedBefore + 60 });
+    const count = saves - savesBefore;
+    expect(count).toBeGreaterThan(0);
+    expect(count).toBeLessThanOrEqual(Math.ceil(took / 200) + 2);
+    expect(count).toBeLessThan(30);
   });
 });
