@@ -29,8 +29,10 @@ export interface InboxStarterOptions {
   /** Starts in flight at most (one batch). */
   concurrency?: number;
   /**
-   * Least time between two checkpoint saves while SMS keep coming (default 100 ms); once none
-   * waits, what was started is saved at once. A save lost in a crash only repeats starts.
+   * Least time between two checkpoint saves (default 100 ms): while SMS keep coming, one save
+   * covers every batch started since the last; once they stop, the rest is saved when this time
+   * since the last save has passed (at once if it has), and on stop. A save lost in a crash only
+   * repeats starts, which Temporal refuses.
    */
   saveEveryMs?: number;
   /** How often a standby instance tries to take the lock. */
@@ -141,8 +143,7 @@ export class InboxStarter {
     const onAbort = () => buffer.close();
     signal.addEventListener('abort', onAbort, { once: true });
     // Started up to `this.checkpoint`, saved up to `checkpoint`. Under load a save per batch was
-    // about one per SMS (0.8 at 200/s): the saves are spaced by saveEveryMs instead, and whatever
-    // was started is saved as soon as no SMS waits.
+    // about one per SMS (0.8 at 200/s): the saves are spaced by saveEveryMs instead.
     const saveEveryMs = this.options.saveEveryMs ?? 100;
     let unsaved = 0;
     let savedAt = 0;
