@@ -58,7 +58,7 @@ export class SubscriptionPolls {
      * round waits for the rest of it, and finds whatever was appended meanwhile in one query; an
      * idle store polls at once.
      */
-    private readonly minIntervalMs = 0,
+    private readonly minIntervalMs: number,
   ) {}
 
   /** The next events after `cursor` that `filter` matches, below the horizon. */
