@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { HELP_TEXT } from '../../domain/sms/keywords.js';
 import { cspErrors, expectAccessible, expectNoSidewaysOverflow, PHONE, screenshot, useDashboard } from './browser.js';
 
 describe('dashboard: the phone simulator in Chromium', () => {
@@ -31,6 +32,22 @@ describe('dashboard: the phone simulator in Chromium', () => {
     expect(requested).toContain('/api/stream');
     await expectAccessible(page, 'simulator');
     await screenshot(page, 'simulator');
+    expect(cspErrors(errors)).toEqual([]);
+  });
+
+  it('shows a reply the AI did not write (HELP) as the phone gets it, not as a task without a reply', async () => {
+    const admin = await dash.account('admin');
+    const { page, errors } = await dash.newPage();
+    await dash.signIn(page, admin, '/simulator');
+    await page.getByLabel('From').fill('+14155550197');
+    await page.getByLabel('Message').fill('help');
+    await page.getByRole('button', { name: 'Send' }).click();
+    const thread = page.getByRole('list', { name: 'Conversation with +14155550197' });
+    await thread.getByText(`Agent:${HELP_TEXT}`).waitFor({ timeout: 45_000 });
+    await page.getByText('The agent is working on it…').waitFor({ state: 'detached' });
+    expect(await thread.getByText(/^Note:/).count()).toBe(0);
+    expect(await thread.locator('li').count()).toBe(2);
+    await screenshot(page, 'simulator-help');
     expect(cspErrors(errors)).toEqual([]);
   });
 

@@ -1,6 +1,14 @@
 import { api, call } from '$lib/api/client';
 import { type LiveTask, live } from '$lib/live.svelte';
 
+type TaskFields = Pick<LiveTask, 'messageSid' | 'status' | 'aiResponse' | 'outcome' | 'errorMessage'>;
+/** A task stream event as GET /api/tasks/{messageSid} lists it; only ReplySent's body matters here. */
+interface TaskEvent {
+  id: string;
+  type: string;
+  data: unknown;
+}
+
 export interface Bubble {
   id: string;
   direction: 'out' | 'in' | 'note';
@@ -23,7 +31,9 @@ interface Followed {
 /**
  * The simulator's threads, one per number, kept while the app is open. Replies arrive as
  * `event: task` frames of GET /api/stream; the task is also read once after sending (it may have
- * settled before the stream saw it) and every second while the stream is down.
+ * settled before the stream saw it) and every second while the stream is down. The AI's answer
+ * shows as soon as the task has it; once the task settles, every other reply it sent (a keyword's
+ * answer, a rate-limit notice) shows from its ReplySent events, as the phone would get it.
  */
 class Conversations {
   threads = $state<Record<string, Bubble[]>>({});
@@ -50,7 +60,7 @@ class Conversations {
   }
 
   /** Shows what is new about a followed task; true once it has settled. */
-  private update(task: Pick<LiveTask, 'messageSid' | 'status' | 'aiResponse' | 'outcome' | 'errorMessage'>) {
+  private update(task: TaskFields, events?: TaskEvent[]) {
     const followed = this.followed.get(task.messageSid);
     if (!followed || followed.done) return followed?.done ?? false;
     if (task.aiResponse && task.aiResponse !== followed.reply) {
@@ -63,7 +73,26 @@ class Conversations {
       });
     }
     if (!SETTLED.has(task.status)) return false;
-    if (!followed.reply) {
+    followed.done = true;
+    void this.settle(task, followed, events);
+    return true;
+  }
+
+  /** Shows the replies the settled task sent besides the AI's answer, or says why there is none. */
+  private async settle(task: TaskFields, followed: Followed, events?: TaskEvent[]) {
+    const sent = (events ?? (await this.events(task.messageSid))).flatMap((event) =>
+      event.type === 'ReplySent' ? [{ id: event.id, ...(event.data as { kind: string; body: string }) }] : [],
+    );
+    for (const reply of sent) {
+      if (reply.kind === 'answer' && followed.reply) continue;
+      this.push(followed.phone, {
+        id: `${task.messageSid}-${reply.id}`,
+        direction: 'in',
+        text: reply.body,
+        at: new Date(),
+      });
+    }
+    if (!followed.reply && sent.length === 0) {
       this.push(followed.phone, {
         id: `${task.messageSid}-note`,
         direction: 'note',
@@ -71,16 +100,22 @@ class Conversations {
         at: new Date(),
       });
     }
-    followed.done = true;
     this.pending--;
-    return true;
+  }
+
+  /** The task's stream events, or none when they cannot be read (the note then says what is known). */
+  private async events(sid: string): Promise<TaskEvent[]> {
+    const result = await api
+      .GET('/api/tasks/{messageSid}', { params: { path: { messageSid: sid } } })
+      .catch(() => undefined);
+    return result?.data?.events ?? [];
   }
 
   private async read(sid: string): Promise<boolean> {
     const result = await api
       .GET('/api/tasks/{messageSid}', { params: { path: { messageSid: sid } } })
       .catch(() => undefined);
-    return result?.data ? this.update(result.data.task) : false;
+    return result?.data ? this.update(result.data.task, result.data.events) : false;
   }
 
   private refreshAll() {
@@ -108,11 +143,12 @@ class Conversations {
   }
 }
 
+/** Why a settled task sent nothing back. */
 function describe(task: Pick<LiveTask, 'status' | 'outcome' | 'errorMessage'>): string {
   if (task.status === 'failed')
     return `The task failed${task.errorMessage ? `: ${task.errorMessage}` : ''}; it waits for ops.`;
-  if (task.status === 'rate_limited') return 'Rate limited: the agent said when to come back.';
-  return `Done (${task.outcome ?? task.status}) without an AI reply.`;
+  if (task.status === 'rate_limited') return 'Rate limited; no notice this time (one went out earlier).';
+  return `Done (${task.outcome ?? task.status}); no reply was sent.`;
 }
 
 export const conversations = new Conversations();
