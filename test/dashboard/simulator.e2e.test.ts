@@ -86,3 +86,34 @@ describe('dashboard: the phone simulator in Chromium', () => {
     expect(await page.getByRole('button', { name: 'Send' }).isDisabled()).toBe(true);
   });
 });
+
+describe('dashboard: the simulator past the sender quota', () => {
+  // One SMS a day: the second is held back with a notice, the third without one. (The day, not the
+  // minute: quota windows are calendar ones, and three SMS may well straddle a minute's end.)
+  const dash = useDashboard({ QUOTA_FREE_PER_DAY: '1' });
+
+  it('shows the rate-limit notice as the phone gets it, then says why a held-back SMS got nothing', async () => {
+    const admin = await dash.account('admin');
+    const { page, errors } = await dash.newPage();
+    await dash.signIn(page, admin, '/simulator');
+    await page.getByLabel('From').fill('+14155550196');
+    const thread = page.getByRole('list', { name: 'Conversation with +14155550196' });
+    const send = async (text: string) => {
+      await page.getByLabel('Message').fill(text);
+      await page.getByRole('button', { name: 'Send' }).click();
+      await thread.getByText(`You:${text}`).waitFor();
+      await page.getByText('The agent is working on it…').waitFor({ state: 'detached', timeout: 45_000 });
+    };
+    await send('What is a closure?');
+    await thread.getByText(/^Agent:\s*Fake answer/).waitFor();
+    await send('And a promise?');
+    await thread.getByText(/^Agent:\s*You have reached today's message limit\./).waitFor();
+    await send('And a generator?');
+    await thread.getByText('Note:Rate limited; no notice this time (one went out earlier in this window).').waitFor();
+    // Three texts, the answer, the notice and the note: nothing else, nothing twice.
+    expect(await thread.locator('li').count()).toBe(6);
+    expect(await thread.getByText(/today's message limit/).count()).toBe(1);
+    await screenshot(page, 'simulator-rate-limited');
+    expect(cspErrors(errors)).toEqual([]);
+  });
+});

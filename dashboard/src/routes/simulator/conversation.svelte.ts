@@ -147,7 +147,10 @@ class Conversations {
 function describe(task: Pick<LiveTask, 'status' | 'outcome' | 'errorMessage'>): string {
   if (task.status === 'failed')
     return `The task failed${task.errorMessage ? `: ${task.errorMessage}` : ''}; it waits for ops.`;
-  if (task.status === 'rate_limited') return 'Rate limited; no notice this time (one went out earlier).';
+  // A held-back SMS completes with its outcome; the notice goes out once per window.
+  if (task.outcome === 'spend_capped') return 'Held back by a spend cap; no notice this time (one went out earlier).';
+  if (task.outcome === 'rate_limited' || task.status === 'rate_limited')
+    return 'Rate limited; no notice this time (one went out earlier in this window).';
   return `Done (${task.outcome ?? task.status}); no reply was sent.`;
 }
 
