@@ -103,18 +103,18 @@ class Conversations {
     this.pending--;
   }
 
+  /** The task and its stream events, or undefined when they cannot be read (yet). */
+  private detail(sid: string) {
+    return api.GET('/api/tasks/{messageSid}', { params: { path: { messageSid: sid } } }).catch(() => undefined);
+  }
+
   /** The task's stream events, or none when they cannot be read (the note then says what is known). */
   private async events(sid: string): Promise<TaskEvent[]> {
-    const result = await api
-      .GET('/api/tasks/{messageSid}', { params: { path: { messageSid: sid } } })
-      .catch(() => undefined);
-    return result?.data?.events ?? [];
+    return (await this.detail(sid))?.data?.events ?? [];
   }
 
   private async read(sid: string): Promise<boolean> {
-    const result = await api
-      .GET('/api/tasks/{messageSid}', { params: { path: { messageSid: sid } } })
-      .catch(() => undefined);
+    const result = await this.detail(sid);
     return result?.data ? this.update(result.data.task, result.data.events) : false;
   }
 
