@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HELP_TEXT } from '../../domain/sms/keywords.js';
+import { HELP_TEXT, STOP_CONFIRMATION } from '../../domain/sms/keywords.js';
 import { cspErrors, expectAccessible, expectNoSidewaysOverflow, PHONE, screenshot, useDashboard } from './browser.js';
 
 describe('dashboard: the phone simulator in Chromium', () => {
@@ -35,7 +35,7 @@ describe('dashboard: the phone simulator in Chromium', () => {
     expect(cspErrors(errors)).toEqual([]);
   });
 
-  it('shows a reply the AI did not write (HELP) as the phone gets it, not as a task without a reply', async () => {
+  it('shows replies the AI did not write (HELP, STOP) as the phone gets them, and why an opted-out text got none', async () => {
     const admin = await dash.account('admin');
     const { page, errors } = await dash.newPage();
     await dash.signIn(page, admin, '/simulator');
@@ -47,6 +47,16 @@ describe('dashboard: the phone simulator in Chromium', () => {
     await page.getByText('The agent is working on it…').waitFor({ state: 'detached' });
     expect(await thread.getByText(/^Note:/).count()).toBe(0);
     expect(await thread.locator('li').count()).toBe(2);
+    // STOP is confirmed once; a text after it gets nothing, and the note says why in plain words.
+    for (const text of ['STOP', 'hello again']) {
+      await page.getByLabel('Message').fill(text);
+      await page.getByRole('button', { name: 'Send' }).click();
+      await thread.getByText(`You:${text}`).waitFor();
+      await page.getByText('The agent is working on it…').waitFor({ state: 'detached', timeout: 45_000 });
+    }
+    await thread.getByText(`Agent:${STOP_CONFIRMATION}`).waitFor();
+    await thread.getByText('Note:Opted out (STOP): nothing is sent to this number until it texts START.').waitFor();
+    expect(await thread.locator('li').count()).toBe(6);
     await screenshot(page, 'simulator-help');
     expect(cspErrors(errors)).toEqual([]);
   });

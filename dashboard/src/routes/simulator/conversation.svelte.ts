@@ -151,7 +151,15 @@ function describe(task: Pick<LiveTask, 'status' | 'outcome' | 'errorMessage'>): 
   if (task.outcome === 'spend_capped') return 'Held back by a spend cap; no notice this time (one went out earlier).';
   if (task.outcome === 'rate_limited' || task.status === 'rate_limited')
     return 'Rate limited; no notice this time (one went out earlier in this window).';
-  return `Done (${task.outcome ?? task.status}); no reply was sent.`;
+  const why = task.outcome ? NOTHING_SENT[task.outcome] : undefined;
+  return why ?? `Done (${task.outcome ?? task.status}); no reply was sent.`;
 }
+
+/** Outcomes that send nothing back, in the words of someone watching the phone. */
+const NOTHING_SENT: Record<string, string> = {
+  opted_out: 'Opted out (STOP): nothing is sent to this number until it texts START.',
+  unreplyable: 'No reply can go to this sender (a short code, a name, an unknown number or a country not allowed).',
+  taken_over: 'A person has taken this conversation over: the AI does not answer (see Users).',
+};
 
 export const conversations = new Conversations();
