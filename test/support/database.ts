@@ -4,9 +4,16 @@ import { afterAll, beforeAll, inject } from 'vitest';
 import { createEventStore, type EventStore } from '../../eventstore/index.js';
 import { PostgresEventStore } from '../../eventstore/postgres/store.js';
 
-/** A fresh database on the run's PostgreSQL server, dropped by the returned `drop`. */
+/** This test worker's PostgreSQL cluster (test/support/global-setup.ts: one per worker). */
+export function workerDatabaseUrl(): string {
+  const urls = inject('databaseUrls');
+  const worker = Number(process.env.VITEST_POOL_ID ?? 1);
+  return urls[(worker - 1) % urls.length] as string;
+}
+
+/** A fresh database on this worker's PostgreSQL cluster, dropped by the returned `drop`. */
 export async function createTestDatabase(prefix = 't'): Promise<{ url: string; drop: () => Promise<void> }> {
-  const adminUrl = inject('databaseUrl');
+  const adminUrl = workerDatabaseUrl();
   const name = `${prefix}_${randomUUID().replace(/-/g, '').slice(0, 12)}`.toLowerCase();
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
@@ -19,8 +26,22 @@ export async function createTestDatabase(prefix = 't'): Promise<{ url: string; d
     drop: async () => {
       const c = new pg.Client({ connectionString: adminUrl });
       await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
+      try {
+        // A pool's end() resolves once it has asked its sessions to close, not once they have:
+        // FORCE would then kill a closing session whose client no longer listens for errors, an
+        // uncaught 57P01 in whichever test file runs next (seen in CI). Let them go first.
+        for (let waited = 0; waited < 5_000; waited += 50) {
+          const { rows } = await c.query<{ n: number }>(
+            'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1',
+            [name],
+          );
+          if (rows[0]?.n === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await c.end();
+      }
     },
   };
 }
