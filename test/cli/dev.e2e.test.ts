@@ -10,6 +10,7 @@ import { DASHBOARD_BUILD } from '../../api/plugins/dashboard.js';
 import { freePort, isPortOpen } from '../../infra/ports.js';
 import type { StackFile } from '../../infra/stack.js';
 import { UNENCRYPTED_WARNING } from '../../infra/temporal-data-converter.js';
+import { workerDatabaseUrl } from '../support/database.js';
 import { type Spawned, spawnCli } from '../support/processes.js';
 
 /**
@@ -194,7 +195,7 @@ describe('sms-agent dev', () => {
     for (const command of ['dev', 'worker']) {
       const run = spawnCli([command], {
         DATA_DIR: dataDir,
-        DATABASE_URL: inject('databaseUrl'),
+        DATABASE_URL: workerDatabaseUrl(),
         TEMPORAL_ADDRESS: inject('temporalAddress'),
         NODE_ENV: 'production',
         TEMPORAL_PAYLOAD_KEYS: `prod:${Buffer.alloc(32, 5).toString('base64')}`,
@@ -223,7 +224,7 @@ describe('sms-agent dev', () => {
     for (const command of ['dev', 'worker']) {
       const run = spawnCli([command], {
         DATA_DIR: dataDir,
-        DATABASE_URL: inject('databaseUrl'),
+        DATABASE_URL: workerDatabaseUrl(),
         TEMPORAL_ADDRESS: inject('temporalAddress'),
         ...env,
       });
