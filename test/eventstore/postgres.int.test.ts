@@ -126,7 +126,11 @@ describe('postgres event store', () => {
       const { store, cleanup } = await freshStore({ notify, subscription: { fallbackPollMs: 30_000 } });
       const subscription = store.subscribeToAll({ from: 'end' });
       const seen = collect(subscription, (e) => e.length === 3, 10_000);
-      await new Promise((r) => setTimeout(r, 200));
+      // Live first: its LISTEN session up and 'end' resolved by a first poll (a fixed 200 ms sleep
+      // was not always enough with other test files loading the machine).
+      const ready = Date.now() + 10_000;
+      while (!(store.listening && store.polls.counts.answered > 0) && Date.now() < ready)
+        await new Promise((r) => setTimeout(r, 10));
       const sent = Date.now();
       await Promise.all([1, 2, 3].map((n) => store.append(`sms-${n}`, [testEvent()])));
       expect(await seen).toHaveLength(3);
@@ -238,8 +242,13 @@ describe('postgres event store', () => {
   });
 
   it('given appends faster than the poll spacing, then one query covers several appends; after a quiet spell the next append is polled at once', async () => {
-    const spacing = 100;
-    const { store, cleanup } = await freshStore({ subscription: { minPollIntervalMs: spacing } });
+    // Wide enough that a loaded machine's own delays stay well inside it; no fallback polls (every
+    // second by default), which would make the quiet spell below not quiet: a wake within a spacing
+    // of any poll waits for the spacing, by design.
+    const spacing = 500;
+    const { store, cleanup } = await freshStore({
+      subscription: { minPollIntervalMs: spacing, fallbackPollMs: 60_000 },
+    });
     const subscription = store.subscribeToAll({ filter: { eventTypes: ['A'] } });
     const seen = collect(subscription, (e) => e.length >= 41);
     // Caught up and idle first.
