@@ -1,13 +1,8 @@
 import { api, call } from '$lib/api/client';
 import { type LiveTask, live } from '$lib/live.svelte';
+import type { TimelineEvent } from '$lib/tasks/task-detail';
 
 type TaskFields = Pick<LiveTask, 'messageSid' | 'status' | 'aiResponse' | 'outcome' | 'errorMessage'>;
-/** A task stream event as GET /api/tasks/{messageSid} lists it; only ReplySent's body matters here. */
-interface TaskEvent {
-  id: string;
-  type: string;
-  data: unknown;
-}
 
 export interface Bubble {
   id: string;
@@ -60,7 +55,7 @@ class Conversations {
   }
 
   /** Shows what is new about a followed task; true once it has settled. */
-  private update(task: TaskFields, events?: TaskEvent[]) {
+  private update(task: TaskFields, events?: TimelineEvent[]) {
     const followed = this.followed.get(task.messageSid);
     if (!followed || followed.done) return followed?.done ?? false;
     if (task.aiResponse && task.aiResponse !== followed.reply) {
@@ -79,8 +74,9 @@ class Conversations {
   }
 
   /** Shows the replies the settled task sent besides the AI's answer, or says why there is none. */
-  private async settle(task: TaskFields, followed: Followed, events?: TaskEvent[]) {
-    const sent = (events ?? (await this.events(task.messageSid))).flatMap((event) =>
+  private async settle(task: TaskFields, followed: Followed, events?: TimelineEvent[]) {
+    const all = events ?? (await this.detail(task.messageSid))?.data?.events ?? [];
+    const sent = all.flatMap((event) =>
       event.type === 'ReplySent' ? [{ id: event.id, ...(event.data as { kind: string; body: string }) }] : [],
     );
     for (const reply of sent) {
@@ -106,11 +102,6 @@ class Conversations {
   /** The task and its stream events, or undefined when they cannot be read (yet). */
   private detail(sid: string) {
     return api.GET('/api/tasks/{messageSid}', { params: { path: { messageSid: sid } } }).catch(() => undefined);
-  }
-
-  /** The task's stream events, or none when they cannot be read (the note then says what is known). */
-  private async events(sid: string): Promise<TaskEvent[]> {
-    return (await this.detail(sid))?.data?.events ?? [];
   }
 
   private async read(sid: string): Promise<boolean> {
@@ -147,16 +138,18 @@ class Conversations {
 function describe(task: Pick<LiveTask, 'status' | 'outcome' | 'errorMessage'>): string {
   if (task.status === 'failed')
     return `The task failed${task.errorMessage ? `: ${task.errorMessage}` : ''}; it waits for ops.`;
-  // A held-back SMS completes with its outcome; the notice goes out once per window.
-  if (task.outcome === 'spend_capped') return 'Held back by a spend cap; no notice this time (one went out earlier).';
-  if (task.outcome === 'rate_limited' || task.status === 'rate_limited')
-    return 'Rate limited; no notice this time (one went out earlier in this window).';
+  if (task.status === 'rate_limited') return NOTHING_SENT.rate_limited as string;
   const why = task.outcome ? NOTHING_SENT[task.outcome] : undefined;
   return why ?? `Done (${task.outcome ?? task.status}); no reply was sent.`;
 }
 
-/** Outcomes that send nothing back, in the words of someone watching the phone. */
+/**
+ * Outcomes that sent nothing back, in the words of someone watching the phone. A held-back SMS
+ * sends its notice once per window; the later ones send nothing.
+ */
 const NOTHING_SENT: Record<string, string> = {
+  rate_limited: 'Rate limited; no notice this time (one went out earlier in this window).',
+  spend_capped: 'Held back by a spend cap; no notice this time (one went out earlier).',
   opted_out: 'Opted out (STOP): nothing is sent to this number until it texts START.',
   unreplyable: 'No reply can go to this sender (a short code, a name, an unknown number or a country not allowed).',
   taken_over: 'A person has taken this conversation over: the AI does not answer (see Users).',
