@@ -11,8 +11,11 @@ export interface Bubble {
   at: Date;
 }
 
-/** A task is settled once it will not change without someone acting (a retry). */
-const SETTLED = new Set(['completed', 'failed', 'rate_limited']);
+/**
+ * A task is settled once it will not change without someone acting (a retry). Not 'rate_limited':
+ * that status comes before the limit notice is sent and the task completes.
+ */
+const SETTLED = new Set(['completed', 'failed']);
 /** Without the live stream (it dropped, or the browser has none), the task is read this often. */
 const POLL_MS = 1000;
 const GIVE_UP_MS = 120_000;
@@ -138,7 +141,6 @@ class Conversations {
 function describe(task: Pick<LiveTask, 'status' | 'outcome' | 'errorMessage'>): string {
   if (task.status === 'failed')
     return `The task failed${task.errorMessage ? `: ${task.errorMessage}` : ''}; it waits for ops.`;
-  if (task.status === 'rate_limited') return NOTHING_SENT.rate_limited as string;
   const why = task.outcome ? NOTHING_SENT[task.outcome] : undefined;
   return why ?? `Done (${task.outcome ?? task.status}); no reply was sent.`;
 }
