@@ -83,8 +83,32 @@ export interface Subscription extends AsyncIterable<RecordedEvent> {
   deliveredTo?(): Checkpoint | undefined;
 }
 
+/**
+ * A fold of one stream up to a revision, kept so that a reader need not fold the stream from its
+ * start (activities/user-state-reader.ts). Only a cache: the events stay the truth, and a reader
+ * that finds no snapshot, or one it cannot use, folds the stream itself.
+ */
+export interface StreamSnapshot {
+  /** Names the fold and its encoding: a reader ignores any other version's snapshots. */
+  version: string;
+  /** The last event folded in. */
+  revision: bigint;
+  /** Id of the event at `revision`: a stream that holds another event there (a wiped log) voids the snapshot. */
+  eventId: string;
+  /** The encoded state. */
+  state: string;
+}
+
+export interface SnapshotStore {
+  read(stream: string, version: string): Promise<StreamSnapshot | undefined>;
+  /** Keeps the newest per stream and version: one at a lower revision than the kept one changes nothing. */
+  write(stream: string, snapshot: StreamSnapshot): Promise<void>;
+}
+
 export interface EventStore {
   readonly kind: 'postgres' | 'kurrentdb';
+  /** Where folds of long streams are kept, if this store keeps them (PostgreSQL does; KurrentDB here does not). */
+  readonly snapshots?: SnapshotStore;
   append(stream: string, events: NewEvent[], options?: { expectedRevision?: ExpectedRevision }): Promise<AppendResult>;
   /** Throws StreamNotFoundError when the stream has no events. */
   readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;

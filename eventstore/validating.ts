@@ -58,12 +58,15 @@ export const domainCatalogue: EventCatalogue = {
  */
 export class ValidatingEventStore implements EventStore {
   readonly kind: EventStore['kind'];
+  readonly snapshots: EventStore['snapshots'];
 
   constructor(
     readonly inner: EventStore,
     private readonly catalogue: EventCatalogue = domainCatalogue,
   ) {
     this.kind = inner.kind;
+    // Snapshots hold states folded from upcast events: they pass through as they are.
+    this.snapshots = inner.snapshots;
   }
 
   async append(

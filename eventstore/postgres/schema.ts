@@ -5,6 +5,7 @@ export interface StoreNames {
   schema: string;
   events: string;
   streams: string;
+  snapshots: string;
   /** LISTEN/NOTIFY channel that append transactions signal on commit. */
   channel: string;
 }
@@ -12,7 +13,13 @@ export interface StoreNames {
 export function storeNames(schema: string): StoreNames {
   // Only plain identifiers: they end up in SQL text and in a channel name.
   if (!/^[a-z_][a-z0-9_]{0,47}$/.test(schema)) throw new TypeError(`Invalid event store schema name: ${schema}`);
-  return { schema, events: `"${schema}".events`, streams: `"${schema}".streams`, channel: `${schema}_eventstore` };
+  return {
+    schema,
+    events: `"${schema}".events`,
+    streams: `"${schema}".streams`,
+    snapshots: `"${schema}".snapshots`,
+    channel: `${schema}_eventstore`,
+  };
 }
 
 /**
@@ -47,6 +54,17 @@ export async function migrate(pool: pg.Pool, names: StoreNames): Promise<void> {
       CREATE TABLE IF NOT EXISTS ${names.streams} (
         stream_name text   PRIMARY KEY,
         revision    bigint NOT NULL
+      );
+      -- Folds of long streams (port.ts StreamSnapshot), one per stream and fold version; only a
+      -- cache, so no foreign key: the events are the truth and a reader checks event_id against them.
+      CREATE TABLE IF NOT EXISTS ${names.snapshots} (
+        stream_name text        NOT NULL,
+        version     text        NOT NULL,
+        revision    bigint      NOT NULL,
+        event_id    uuid        NOT NULL,
+        state       text        NOT NULL,
+        taken_at    timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (stream_name, version)
       );
     `);
     await client.query('COMMIT');

@@ -10,6 +10,7 @@ import {
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
+  type SnapshotStore,
   StreamNotFoundError,
   type SubscribeOptions,
   type Subscription,
@@ -22,6 +23,7 @@ import { Notifier } from './notifier.js';
 import { likePrefix, SubscriptionPolls } from './polls.js';
 import { type EventRow, toRecordedEvent } from './rows.js';
 import { migrate, type StoreNames, storeNames } from './schema.js';
+import { postgresSnapshots } from './snapshots.js';
 import {
   currentRevisionSql,
   type FilterShape,
@@ -71,6 +73,7 @@ export class PostgresEventStore implements EventStore {
   private readonly subscriptions = new Set<PgSubscription>();
   /** Subscriptions' polls; those that poll together share one query (see polls.ts). */
   readonly polls: SubscriptionPolls;
+  readonly snapshots: SnapshotStore;
   private readonly notifyMode: NotifyMode | 'auto';
   private appendsInFlight = 0;
   private notifying: Promise<void> | undefined;
@@ -85,6 +88,7 @@ export class PostgresEventStore implements EventStore {
     this.tuning = { ...DEFAULT_TUNING, ...options.subscription };
     this.polls = new SubscriptionPolls(this.pool, this.names, this.tuning.batchSize, this.tuning.minPollIntervalMs);
     this.notifyMode = options.notify ?? 'auto';
+    this.snapshots = postgresSnapshots(this.pool, this.names);
   }
 
   /** Whether the shared LISTEN connection is up (live wake-ups); false before the first subscription. */
