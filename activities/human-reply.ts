@@ -17,7 +17,7 @@ import { createUserStateReader } from './user-state-reader.js';
 export function createHumanReplyActivities(deps: ActivityDeps) {
   const { store, logger } = deps;
   const now = deps.now ?? (() => new Date());
-  const readUser = createUserStateReader(store);
+  const readUser = createUserStateReader(store, { logger });
   const destinations = replyDestinations(deps.config);
   const simulator = simulatorProvider();
 

@@ -110,7 +110,7 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
   const errorText = (text: string) => maskPhonesIn(text).slice(0, 2000);
 
   /** The person's state at the stream's current revision, folding only what came since this worker last read it. */
-  const readUser = createUserStateReader(store);
+  const readUser = createUserStateReader(store, { logger });
   const mediaForVision = createMediaStep(deps);
 
   const destinations = replyDestinations(config);

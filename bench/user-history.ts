@@ -18,6 +18,7 @@ import { createUserStateReader } from '../activities/user-state-reader.js';
 import { userStream } from '../domain/events/envelope.js';
 import type { UserEvent } from '../domain/user/events.js';
 import { decideUsage, defaultQuotaPolicy } from '../domain/user/quota.js';
+import { USER_SNAPSHOT_VERSION } from '../domain/user/snapshot.js';
 import { userStateFrom } from '../domain/user/state.js';
 import { createEventStore, migrateEventStore } from '../eventstore/index.js';
 import type { EventStore } from '../eventstore/port.js';
@@ -95,8 +96,13 @@ async function main() {
         for (let i = 0; i < READS_PER_SMS; i++) await readFull(store, phone);
         decideUsage(state, { messageSid: 'SMnew', now, policy: defaultQuotaPolicy });
       });
-      // The activities' reader: a cold read folds the stream once, later ones only what came since.
-      const cold = await timed(() => createUserStateReader(store)(phone));
+      // The activities' reader: a cold read (a new worker) folds the stream whole when there is no
+      // snapshot, else the snapshot and what came after it; later reads only what came since.
+      const bare: EventStore = Object.create(store, { snapshots: { value: undefined } });
+      const coldWhole = await timed(() => createUserStateReader(bare)(phone));
+      await createUserStateReader(store)(phone); // takes the snapshot, when 500 events or more
+      const snapshot = await store.snapshots?.read(userStream(phone), USER_SNAPSHOT_VERSION);
+      const coldSnapshot = await timed(() => createUserStateReader(store)(phone));
       const reader = createUserStateReader(store);
       await reader(phone);
       const perSmsKept = await timed(async () => {
@@ -109,7 +115,9 @@ async function main() {
         'read ms': read.toFixed(2),
         'decide ms': decide.toFixed(3),
         'per SMS (full reads) ms': perSmsFull.toFixed(2),
-        'cold read ms': cold.toFixed(2),
+        'cold read ms': coldWhole.toFixed(2),
+        'snapshot KB': snapshot ? (Buffer.byteLength(snapshot.state) / 1024).toFixed(0) : '-',
+        'cold read from snapshot ms': snapshot ? coldSnapshot.toFixed(2) : '-',
         'per SMS (reader) ms': perSmsKept.toFixed(2),
       });
     }

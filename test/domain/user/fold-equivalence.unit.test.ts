@@ -3,6 +3,7 @@ import { type Rng, rng } from '../../../bench/support/prng.js';
 import type { UserEvent } from '../../../domain/user/events.js';
 import { decideKeywordReply } from '../../../domain/user/keyword-quota.js';
 import { decideUsage, type QuotaPolicy } from '../../../domain/user/quota.js';
+import { decodeUserState, encodeUserState } from '../../../domain/user/snapshot.js';
 import { foldUserState, userStateFrom } from '../../../domain/user/state.js';
 import { userEvent } from './given.js';
 import { legacyDecideKeywordReply, legacyDecideUsage, legacyFold } from './legacy-fold.js';
@@ -97,6 +98,9 @@ describe('user fold: linear and incremental, same decisions as the full fold of 
         const frozen = structuredClone(head);
         expect(foldUserState(head, events.slice(split)), `seed ${seed} split ${split}`).toEqual(full);
         expect(head, 'the kept state is not changed by folding on').toEqual(frozen);
+        // A snapshot taken at the split (activities/user-state-reader.ts) folds on the same way.
+        const snapshot = decodeUserState(encodeUserState(head));
+        expect(foldUserState(snapshot, events.slice(split)), `seed ${seed} snapshot at ${split}`).toEqual(full);
       }
 
       const legacy = legacyFold(events);
