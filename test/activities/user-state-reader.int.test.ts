@@ -299,7 +299,10 @@ describe('user state reader (real PostgreSQL)', () => {
       const watched: EventStore = Object.create(store, {
         snapshots: {
           value: {
-            read: (stream: string, version: string) => (looked.push(stream), inner.read(stream, version)),
+            read: (stream: string, version: string) => {
+              looked.push(stream);
+              return inner.read(stream, version);
+            },
             write: inner.write,
           },
         },
