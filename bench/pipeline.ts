@@ -321,9 +321,12 @@ async function main() {
     // folding long streams when the row's time is up, and nothing may run after it.
     const history: { result: HistoryResult; cpu: CpuShare; cpuMsPerSms: CpuPerUnit }[] = [];
     infra.openai.knobs.latencyMs = 0;
-    for (const [k, usage] of [0, HISTORY.usage].entries()) {
+    // Rows in the order new, long, long, new: the first row after the broadcast costs a few CPU-ms
+    // more per SMS in the API and Temporal whatever its people (runs 23-24), and a drift across the
+    // rows falls on both kinds alike. Each kind's figure is the CPU of its two rows over their SMS.
+    for (const [k, usage] of [0, HISTORY.usage, HISTORY.usage, 0].entries()) {
       const phase = 12 + k;
-      const scenario = `${HISTORY.users} premium people, ${usage} earlier SMS this month each`;
+      const scenario = `${HISTORY.users} premium people, ${usage} earlier SMS this month each (${k < 2 ? 1 : 2} of 2)`;
       log(`[${elapsed()}] history: ${scenario}, ${HISTORY.perUser} SMS each one after another`);
       const seeded = Date.now();
       for (let u = 0; u < HISTORY.users; u++) await seedUser(store, phoneNumber(phase * 60_000 + u), usage);
@@ -563,7 +566,8 @@ function judgeIssue18(f: Figures): Verdict[] {
   const floorRate = mean(floors.map((c) => c.workflowsPerSecond));
   const each = (pick: (c: (typeof floors)[number]) => number) =>
     floors.length > 1 ? ` (${floors.map((c) => fmt(pick(c))).join(' before, ')} after)` : '';
-  const [fresh, long] = f.history;
+  const fresh = historyRows(f.history, (usage) => usage === 0);
+  const long = historyRows(f.history, (usage) => usage > 0);
   const hwm = f.workerMemoryMiB.hwm ?? Number.NaN;
   const x = (n: number) => (Number.isFinite(n) ? `${fmt(n, 2)}x` : '-');
   const remote = !f.temporalCpuMeasured ? ' (Temporal is remote: its CPU is not measured)' : '';
@@ -605,6 +609,25 @@ function judgeIssue18(f: Figures): Verdict[] {
       pass: Math.abs(drift) <= TARGETS.historyCpuDrift && allAnswered(long?.result) && allAnswered(fresh?.result),
     },
   ];
+}
+
+/**
+ * The history rows of one kind as one: CPU per SMS over all their SMS (answered, or sent when a
+ * row timed out), and every SMS answered only if each row's were.
+ */
+function historyRows(rows: Figures['history'], kind: (usage: number) => boolean) {
+  const picked = rows.filter((h) => kind(h.result.usagePerUser));
+  if (picked.length === 0) return undefined;
+  const smsOf = (h: (typeof picked)[number]) => (h.result.timedOut ? h.result.sms : h.result.answered);
+  const sms = picked.reduce((n, h) => n + smsOf(h), 0);
+  const total = picked.reduce((n, h) => n + h.cpuMsPerSms.total * smsOf(h), 0) / sms;
+  return {
+    cpuMsPerSms: { total },
+    result: {
+      answered: picked.reduce((n, h) => n + h.result.answered, 0),
+      sms: picked.reduce((n, h) => n + h.result.sms, 0),
+    },
+  };
 }
 
 function report(f: Figures, verdicts: Verdict[]): string {
