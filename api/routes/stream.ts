@@ -7,6 +7,7 @@ import { findLiveToken } from '../auth/tokens.js';
 import type { LiveChange } from '../plugins/live-changes.js';
 import { isAnalyst, redactForAnalyst } from '../redact.js';
 import { readResponses, STAFF_SECURITY } from '../schemas/common.js';
+import { frameQueue } from './sse-frames.js';
 
 export interface StreamRouteOptions {
   /** Heartbeat comment and credential re-check interval. */
@@ -16,6 +17,8 @@ export interface StreamRouteOptions {
 }
 
 const MAX_BUFFERED_BYTES = 1024 * 1024;
+/** Frames waiting for a slow client's socket to drain (a burst of changes is a few hundred). */
+const MAX_QUEUED_FRAMES = 2_000;
 
 const EventStream = Type.String({
   description:
@@ -85,16 +88,16 @@ const stream: FastifyPluginAsyncTypebox<StreamRouteOptions> = async (app, option
       sse.keepAlive();
       open.add(reply);
       clients.inc();
+      // A client that does not read would make us buffer without end: drop it; it reconnects and reloads.
+      const send = frameQueue(reply, { maxQueued: MAX_QUEUED_FRAMES, maxBufferedBytes: MAX_BUFFERED_BYTES }, () => {
+        request.log.warn('live stream: client too slow, closing');
+        sse.close();
+      });
+      // Queued first, so every change comes after it.
+      send({ event: 'ready', data: { role: request.actor?.role ?? null }, retry: retryMs });
       const unsubscribe = app.liveChanges.subscribe((change: LiveChange) => {
-        if (!sse.isConnected) return;
-        // A client that does not read would make us buffer without end: drop it; it reconnects and reloads.
-        if (reply.raw.writableLength > MAX_BUFFERED_BYTES) {
-          request.log.warn('live stream: client too slow, closing');
-          sse.close();
-          return;
-        }
         const data = analyst ? redactForAnalyst(change.data) : change.data;
-        sse.send({ event: change.event, data }).catch(() => sse.close());
+        send({ event: change.event, data });
       });
       const heartbeat = setInterval(async () => {
         try {
@@ -115,7 +118,6 @@ const stream: FastifyPluginAsyncTypebox<StreamRouteOptions> = async (app, option
         open.delete(reply);
         clients.dec();
       });
-      await sse.send({ event: 'ready', data: { role: request.actor?.role ?? null }, retry: retryMs });
     },
   );
 };
