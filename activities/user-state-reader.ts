@@ -23,6 +23,12 @@ interface Kept {
   snapshotRevision: bigint;
 }
 
+/** What a read found: a kept or snapshot state to fold on (none: from the start), and the events after it. */
+interface Found {
+  base?: Kept;
+  events: RecordedEvent[];
+}
+
 export interface UserStateReaderOptions {
   /** People whose state is kept (least recently read dropped first). */
   maxUsers?: number;
@@ -88,7 +94,7 @@ export function createUserStateReader(store: EventStore, options: UserStateReade
   }
 
   /** The events after `base`, or undefined when the stream no longer holds `base`'s last event. */
-  async function after(phone: string, base: Kept): Promise<{ base?: Kept; events: RecordedEvent[] } | undefined> {
+  async function after(phone: string, base: Kept): Promise<Found | undefined> {
     const events = await readFrom(phone, base.revision);
     const [first] = events;
     return first && first.revision === base.revision && first.id === base.lastEventId
@@ -118,7 +124,7 @@ export function createUserStateReader(store: EventStore, options: UserStateReade
    * those are read whole in one query, as without snapshots; only a stream longer than
    * `shortStream` events is read from its snapshot, when there is one it can use.
    */
-  async function coldRead(phone: string): Promise<{ base?: Kept; events: RecordedEvent[] }> {
+  async function coldRead(phone: string): Promise<Found> {
     const head = await readFrom(phone, 0n, shortStream);
     const lastOfHead = head.at(-1);
     if (!lastOfHead || head.length < shortStream) return { events: head };
@@ -146,7 +152,7 @@ export function createUserStateReader(store: EventStore, options: UserStateReade
 
   return async function readUser(phone: string): Promise<UserRead> {
     const earlier = kept.get(phone);
-    let read: { base?: Kept; events: RecordedEvent[] } | undefined = earlier && (await after(phone, earlier));
+    let read = earlier && (await after(phone, earlier));
     if (!read) {
       if (earlier) forget(phone);
       read = await coldRead(phone);

@@ -341,7 +341,7 @@ async function main() {
       await settle(180_000);
       // So do vacuum and analyze: tens of thousands of rows appended at once (a month's SMS, which
       // autovacuum would meet a few at a time) set off 28 autovacuum and autoanalyze runs during
-      // the row in the run that found it, billed to its SMS. Both rows get the same.
+      // the row in the run that found it, billed to its SMS. Every row gets the same.
       await pool.query('VACUUM (ANALYZE)');
       await serversQuiet();
       const vacuums = async () =>

@@ -14,6 +14,9 @@ import { inboundForm, messageSid, phoneNumber, signedForm } from './twilio-webho
  * text one SMS after another, beside people with none, and the CPU per SMS of the two is compared.
  */
 
+/** Half of the reader's default snapshotEvery: how far behind the newest snapshot a cold read finds a stream on average. */
+const SNAPSHOT_TAIL = 250;
+
 /**
  * Registers `phone` as premium and, when `usage` > 0, appends that many UsageRecorded events spread
  * over this UTC month up to now (batches of 1,000 per append: seconds, not a month of texting).
@@ -25,9 +28,6 @@ import { inboundForm, messageSid, phoneNumber, signedForm } from './twilio-webho
  * last SNAPSHOT_TAIL events, so the newest snapshot is as far behind as a cold read would find it
  * on average. The bench's worker has never read them: its first read is from that snapshot.
  */
-/** Half of the reader's default snapshotEvery: how far behind the newest snapshot a cold read finds a stream on average. */
-const SNAPSHOT_TAIL = 250;
-
 export async function seedUser(store: EventStore, phone: string, usage: number, now = new Date()): Promise<void> {
   const monthStart = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1);
   const span = now.getTime() - monthStart;

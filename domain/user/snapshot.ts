@@ -4,7 +4,7 @@ import type { UsageEntry, UserState } from './state.js';
 /**
  * Names the user fold (state.ts, spend.ts) and this encoding. Bump it whenever either could give
  * another state for the same events: snapshots of another version are then ignored and taken
- * again, never folded on. test/domain/user-snapshot.unit.test.ts pins the files' contents to it.
+ * again, never folded on. test/domain/user/snapshot.unit.test.ts pins the files' contents to it.
  */
 export const USER_SNAPSHOT_VERSION = 'user-state/1';
 

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { SnapshotStore, StreamSnapshot } from '../port.js';
+import type { SnapshotStore } from '../port.js';
 import { orUnavailable } from './errors.js';
 import type { StoreNames } from './schema.js';
 
@@ -15,9 +15,7 @@ export function postgresSnapshots(pool: pg.Pool, names: StoreNames): SnapshotSto
           values: [stream, version],
         });
         const row = rows[0];
-        return row
-          ? ({ version, revision: BigInt(row.revision), eventId: row.event_id, state: row.state } as StreamSnapshot)
-          : undefined;
+        return row ? { version, revision: BigInt(row.revision), eventId: row.event_id, state: row.state } : undefined;
       }),
     write: (stream, snapshot) =>
       orUnavailable('writeSnapshot', async () => {

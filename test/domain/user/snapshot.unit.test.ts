@@ -57,7 +57,7 @@ describe('user state snapshot', () => {
     for (const file of files) digest.update(readFileSync(new URL(`../../../${file}`, import.meta.url)));
     expect({ version: USER_SNAPSHOT_VERSION, digest: digest.digest('hex').slice(0, 16) }).toEqual({
       version: 'user-state/1',
-      digest: '62a2230347ec2901',
+      digest: '055814121f02a1ff',
     });
   });
 });
