@@ -1,11 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, watch } from 'node:fs';
+import { existsSync, mkdirSync, watch } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { describeAi } from '../../activities/ai-client.js';
+import { DASHBOARD_BUILD } from '../../api/plugins/dashboard.js';
 import { devLinkUrl, newDevLinkToken } from '../../api/routes/dev-link.js';
 import { TEMPORAL_CODEC_PATH } from '../../api/routes/temporal-codec.js';
 import { aiProvider, loadConfig, publicUrl, twilioConfigured } from '../../infra/config.js';
@@ -79,13 +80,19 @@ async function runDev(): Promise<void> {
     const ctx = { config, logger, databaseUrl, temporalAddress };
     await migrateAll(config, databaseUrl, logger);
     // Not under tests: a rebuild empties dashboard/build while other test files serve it.
-    if (config.NODE_ENV === 'development') stops.push(watchDashboard(logger));
+    const dashboard = config.NODE_ENV === 'development' ? watchDashboard(logger) : undefined;
+    if (dashboard) stops.push(dashboard);
+    // A fresh clone has no dashboard yet: the API waits for its first build (the roles start
+    // meanwhile), so the banner's sign-in link opens the dashboard rather than "not built".
+    const unbuilt = dashboard && !existsSync(path.join(DASHBOARD_BUILD, '200.html'));
+    if (unbuilt) logger.info('building the dashboard (first start only, about a minute)');
     const roles: RunningRole[] = [];
     roles.push(await startWorker(ctx));
     stops.push(roles[0]!);
     const projector = await startProjector(ctx);
     roles.push(projector);
     stops.push(projector);
+    if (unbuilt) await dashboard.firstBuild;
     const api = await startApi(ctx, { devSignIn });
     roles.push(api);
     stops.push(api);
@@ -136,42 +143,63 @@ async function runDev(): Promise<void> {
  * origin, cookie, CSP and paths; no second server or proxy to keep in step): a change shows on
  * reload. Each build is a plain `vite build`: SvelteKit's output under `vite build --watch` loads
  * as a blank page (its client start-up throws "Cannot read properties of undefined (reading
- * 'data')"), so the watching is done here, with fs.watch and a short debounce.
+ * 'data')"), so the watching is done here, with fs.watch and a short debounce. A fresh clone has
+ * no `.svelte-kit/` yet, which dashboard/tsconfig.json extends: `svelte-kit sync` writes it first,
+ * or vite warns "Cannot find base config file". `firstBuild` settles when the first build ends,
+ * whether it succeeded or not (a failure is logged).
  */
-function watchDashboard(logger: Logger): { name: string; stop: () => Promise<void> } {
+export function watchDashboard(
+  logger: Logger,
+  cwd = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dashboard'),
+): { name: string; stop: () => Promise<void>; firstBuild: Promise<void> } {
   const name = 'dashboard build';
   let vite: string;
+  let svelteKit: string;
   try {
-    vite = path.join(path.dirname(createRequire(import.meta.url).resolve('vite/package.json')), 'bin/vite.js');
+    const require = createRequire(import.meta.url);
+    vite = path.join(path.dirname(require.resolve('vite/package.json')), 'bin/vite.js');
+    svelteKit = path.join(path.dirname(require.resolve('@sveltejs/kit/package.json')), 'svelte-kit.js');
   } catch {
     logger.warn('vite is not installed (dev dependencies): the dashboard is served as last built');
-    return { name, stop: async () => {} };
+    return { name, stop: async () => {}, firstBuild: Promise.resolve() };
   }
-  const cwd = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dashboard');
   let running: ChildProcess | undefined;
   let again = false;
   let stopped = false;
-  const build = () => {
+  let firstBuilt: () => void = () => {};
+  const firstBuild = new Promise<void>((resolve) => {
+    firstBuilt = resolve;
+  });
+  /** Runs one step in the dashboard folder; resolves with its exit code (null when stopped). */
+  const step = (args: string[]) =>
+    new Promise<number | null>((resolve) => {
+      if (stopped) return resolve(null);
+      const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+      running = child;
+      child.stderr?.on('data', (chunk: Buffer) => logger.warn(`dashboard build: ${chunk.toString().trim()}`));
+      child.once('error', (error) => {
+        logger.warn({ err: error }, 'dashboard build could not start');
+        resolve(1);
+      });
+      child.once('exit', (code) => resolve(code));
+    });
+  const build = async () => {
     if (stopped) return;
     if (running) {
       again = true;
       return;
     }
-    const child = spawn(process.execPath, [vite, 'build', '--logLevel', 'error'], {
-      cwd,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    running = child;
-    child.stderr?.on('data', (chunk: Buffer) => logger.warn(`dashboard build: ${chunk.toString().trim()}`));
-    child.once('exit', (code) => {
-      running = undefined;
-      if (stopped) return;
-      if (code !== 0) logger.warn('dashboard build failed (above); it is built again on the next change');
-      if (again) {
-        again = false;
-        build();
-      }
-    });
+    const synced = existsSync(path.join(cwd, '.svelte-kit', 'tsconfig.json'));
+    const code =
+      synced || (await step([svelteKit, 'sync'])) === 0 ? await step([vite, 'build', '--logLevel', 'error']) : 1;
+    running = undefined;
+    firstBuilt();
+    if (stopped) return;
+    if (code !== 0) logger.warn('dashboard build failed (above); it is built again on the next change');
+    if (again) {
+      again = false;
+      void build();
+    }
   };
   let timer: NodeJS.Timeout | undefined;
   const onChange = () => {
@@ -179,11 +207,13 @@ function watchDashboard(logger: Logger): { name: string; stop: () => Promise<voi
     timer = setTimeout(build, 300);
   };
   const watchers = ['src', 'static'].map((dir) => watch(path.join(cwd, dir), { recursive: true }, onChange));
-  build();
+  void build();
   return {
     name,
+    firstBuild,
     async stop() {
       stopped = true;
+      firstBuilt();
       clearTimeout(timer);
       for (const watcher of watchers) watcher.close();
       const child = running;
