@@ -90,10 +90,22 @@ function budgetOf(system: string, maxTokens?: number): { maxSegments: number; ap
   return { maxSegments, approxChars: chars ? Number(chars[1]) : approxCharsFor(maxSegments) };
 }
 
-/** Single line, at most `max` characters, cut at a word when it can be. */
+/**
+ * Explicit directional formatting (embeddings, overrides and isolates, U+202A-U+202E and
+ * U+2066-U+2069). A quote is the sender's text set inside our sentence: a right-to-left override
+ * typed with no closing PDF would run on through the rest of the answer on their phone (and in the
+ * dashboard), reversing it. The marks (LRM, RLM, ALM) only hint and stay.
+ */
+const BIDI_FORMATTING = /[\u202A-\u202E\u2066-\u2069]/gu;
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/** Single line, at most `max` characters (user-perceived), cut at a word when it can be. */
 function clip(text: string, max: number): string {
-  // By code point, so an emoji is never cut in half.
-  const line = [...text.replace(/\s+/gu, ' ').trim()];
+  // By grapheme, so an emoji (a skin tone, a ZWJ sequence, a flag) is never cut in half.
+  const line = Array.from(
+    graphemes.segment(text.replace(BIDI_FORMATTING, '').replace(/\s+/gu, ' ').trim()),
+    (g) => g.segment,
+  );
   if (line.length <= max) return line.join('');
   const cut = line.slice(0, max - 3).join('');
   const word = cut.lastIndexOf(' ');

@@ -63,6 +63,36 @@ describe('the demo model', () => {
     expect(demoAnswer(request('general', 'and in winter?').messages)).not.toContain('Before that');
   });
 
+  it("quotes a sender's text without its directional overrides, so they cannot reverse the rest of the answer", () => {
+    // What the simulator was sent: a right-to-left override (U+202E) never closed, a zero-width
+    // space, a combining accent, an isolate (U+2067) and a stray pop (U+2069), Hebrew and an emoji.
+    const question =
+      'Caf\u00e9 \u{1F469}\u{1F3FD}\u200D\u{1F4BB} \u202Eabc\u200B e\u0301 \u2067\u05E9\u05DC\u05D5\u05DD\u2069 first run?';
+    for (const text of [
+      demoAnswer(request('general', question).messages),
+      demoAnswer(request('general', 'and then?', { history: [[question, 'Fine.']], segments: 10 }).messages),
+      demoAnswer(request('general', `${question} in detail`).messages),
+    ]) {
+      expect(text).not.toMatch(/[\u202A-\u202E\u2066-\u2069]/u);
+      // Everything else the sender wrote is quoted as written.
+      expect(text).toContain('Caf\u00e9 \u{1F469}\u{1F3FD}\u200D\u{1F4BB} abc\u200B e\u0301 \u05E9\u05DC\u05D5\u05DD');
+      expect(text.endsWith(' for real answers.') || text.includes('The end.')).toBe(true);
+    }
+  });
+
+  it('shortens a quote between emoji, never inside one (skin tone, ZWJ sequence, flag)', () => {
+    const emoji = ['\u{1F469}\u{1F3FD}\u200D\u{1F4BB}', '\u{1F44D}\u{1F3FF}', '\u{1F1F3}\u{1F1F4}'];
+    for (const e of emoji) {
+      // No space to cut at: the cut falls among the emoji, one code point at a time.
+      for (let lead = 60; lead < 80; lead++) {
+        const text = demoAnswer(request('general', `${'x'.repeat(lead)}${e.repeat(30)}`, { segments: 10 }).messages);
+        const quoted = /You asked: "([^"]*)"/u.exec(text)?.[1] ?? '';
+        expect(quoted.endsWith('...')).toBe(true);
+        expect(quoted.slice(lead, -3), `lead ${lead}`).toBe(e.repeat(quoted.slice(lead, -3).length / e.length));
+      }
+    }
+  });
+
   it.each([1, 2, 3])('stays within a budget of %i segment(s), even for a long question with an emoji', (segments) => {
     const question = `Can you explain 🙂 ${'why the sky is blue and sunsets are red '.repeat(8)}`;
     for (const q of [question, 'hi']) {
