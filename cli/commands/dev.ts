@@ -85,7 +85,7 @@ async function runDev(): Promise<void> {
     // A fresh clone has no dashboard yet: the API waits for its first build (the roles start
     // meanwhile), so the banner's sign-in link opens the dashboard rather than "not built".
     const unbuilt = dashboard && !existsSync(path.join(DASHBOARD_BUILD, '200.html'));
-    if (unbuilt) logger.info('building the dashboard (first start only, about a minute)');
+    if (unbuilt) logger.info('building the dashboard (first start only; some seconds)');
     const roles: RunningRole[] = [];
     roles.push(await startWorker(ctx));
     stops.push(roles[0]!);
