@@ -7,11 +7,13 @@
  *
  *   npm run bench [-- --json] [-- --seconds 10 --burst 1000 --concurrency 32]
  *   npm run bench -- --temporal-address host:port   (a Temporal cluster instead of a dev server)
+ *   npm run bench -- --report run.json             (the tables of a run saved with --json; runs nothing)
  *
  * Every SMS comes from a number of its own, so the per-person quota never limits the load; the
  * history rows (last) text as premium people, some with a month of use behind them.
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -57,6 +59,7 @@ const { values: args } = parseArgs({
     /** Write a V8 CPU profile of the worker (node --cpu-prof) into this folder when it stops. */
     'profile-worker': { type: 'string' },
     keep: { type: 'boolean', default: false },
+    report: { type: 'string' },
     /** The broadcast row: recipients, at this BROADCAST_RATE_PER_SECOND. */
     'broadcast-recipients': { type: 'string', default: '300' },
     'broadcast-rate': { type: 'string', default: '20' },
@@ -928,5 +931,22 @@ function codeVersion(): string {
 
 const sleepMs = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * The tables of a run saved with --json (its last line that is a JSON object, so npm's own
+ * header lines in the file do not matter), with the verdicts as they were judged then.
+ */
+function savedReport(file: string): string {
+  const line = readFileSync(file, 'utf8')
+    .split('\n')
+    .findLast((l) => l.startsWith('{'));
+  if (!line) throw new Error(`${file}: no JSON object from \`npm run bench -- --json\``);
+  const { targets, ...figures } = JSON.parse(line) as Figures & { targets: Verdict[] };
+  return report(figures, targets);
+}
+
+if (args.report) {
+  process.stdout.write(savedReport(args.report));
+  process.exit(0);
+}
 const failed = await main();
 process.exit(failed ? 1 : 0);

@@ -1,0 +1,56 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** Run 34's `npm run bench -- --json` output (README's runs table), as the bench wrote it. */
+const RUN_34 = path.join(ROOT, 'test/fixtures/bench-run-34.json');
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'bench-report-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const reportOf = (file: string) =>
+  spawnSync(process.execPath, ['--import', 'tsx', 'bench/pipeline.ts', '--report', file], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+
+describe('npm run bench -- --report', () => {
+  it("prints a saved run's tables and verdicts, starting nothing, whatever npm printed before the JSON", () => {
+    const saved = JSON.parse(readFileSync(RUN_34, 'utf8')) as {
+      machine: { cpuModel: string; code: string };
+      targets: { target: string; measured: string; pass: boolean }[];
+    };
+    // As `npm run bench -- --json > run.json` leaves it: npm's two header lines first.
+    const file = path.join(tmp, 'run.json');
+    writeFileSync(
+      file,
+      `\n> sms-agent@0.1.0 bench\n> node --import tsx bench/pipeline.ts --json\n\n${readFileSync(RUN_34, 'utf8')}`,
+    );
+    const out = reportOf(file);
+    expect(out.status, out.stderr).toBe(0);
+    expect(out.stderr).toBe('');
+    expect(out.stdout).toContain(`Pipeline benchmark: 2 x ${saved.machine.cpuModel}`);
+    expect(out.stdout).toContain(`Code: ${saved.machine.code}`);
+    for (const t of ['Ingest:', 'Temporal ceilings', 'End to end:', 'Cost in a user', 'Targets'])
+      expect(out.stdout).toContain(t);
+    const verdicts = out.stdout.split('\n').filter((l) => / (PASS|MISS)$/.test(l));
+    expect(verdicts).toHaveLength(saved.targets.length);
+    for (const [i, t] of saved.targets.entries()) {
+      expect(verdicts[i]).toMatch(new RegExp(`^${t.target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} `));
+      expect(verdicts[i]?.endsWith(t.pass ? 'PASS' : 'MISS')).toBe(true);
+      expect(verdicts[i]).toContain(t.measured);
+    }
+  });
+
+  it('refuses a file with no saved run, naming it', () => {
+    const file = path.join(tmp, 'empty.json');
+    writeFileSync(file, 'benchmark failed: no JSON here\n');
+    const out = reportOf(file);
+    expect(out.status).not.toBe(0);
+    expect(out.stderr).toContain(`${file}: no JSON object`);
+    expect(out.stdout).toBe('');
+  });
+});
