@@ -466,7 +466,7 @@ async function main() {
         runtime: RUNTIME === 'dist' ? 'dist/ (compiled)' : 'sources through tsx',
         temporal: args['temporal-address']
           ? `${args['temporal-address']} (given; its CPU is not measured)`
-          : 'dev server started by the bench',
+          : `dev server started by the bench, its store on ${infra.temporalStore === 'tmpfs' ? 'tmpfs (/dev/shm)' : 'disk'}`,
         history: { ...HISTORY, quota: 'premium; QUOTA_PREMIUM_PER_MINUTE, _PER_DAY and _PER_MONTH 1,000,000' },
         cpuPerUnit:
           'CPU-ms per answered SMS (or completed workflow) from the start of a phase until its servers are quiet again',
