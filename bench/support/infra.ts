@@ -39,7 +39,7 @@ export interface BenchInfra {
  * A folder on tmpfs (/dev/shm) for the dev server's scratch store, when it has room; else
  * undefined (the dev server's default, a temporary folder on disk). Starting 200 workflows/s the
  * dev server writes 4-5 MB/s of buffered data, and on the disk PostgreSQL's WAL is on, the kernel's
- * writeback of it makes the WAL flushes every webhook's commit waits for slow: here fdatasync took
+ * writeback of it slows the WAL flush that every webhook's commit waits for: here fdatasync took
  * 0.12 ms p50 and 0.24 ms p99 alone, 198 ms p99 beside a buffered writer, and the slow appends of
  * the ingest phase wait in WALWrite and WalSync (pg_stat_activity). A deployment keeps Temporal's
  * persistence off the app database's disk; on one machine tmpfs does.
