@@ -72,6 +72,17 @@ export async function startBenchInfra(options: {
   const startPg = () => startEmbeddedPostgres({ dataDir, port: pgPort, settings: options.pgSettings });
 
   const temporalDir = options.temporalAddress ? undefined : temporalScratchDir();
+  // Ctrl-C or a kill: leave through process.exit, so that the 'exit' listeners stop the roles,
+  // PostgreSQL and the dev server (each registers one), and the dev server's store on tmpfs, which
+  // holds memory, goes with them. The folder on disk stays, with its logs.
+  const interrupted = (signal: NodeJS.Signals) => {
+    log(`${signal}: stopping`);
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  const removeStore = () => temporalDir && rmSync(temporalDir, { recursive: true, force: true });
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
+  process.once('exit', removeStore);
   log('starting PostgreSQL and Temporal');
   const [postgres, temporal] = await Promise.all([
     startPg(),
@@ -143,8 +154,11 @@ export async function startBenchInfra(options: {
     async close({ keepDir = false } = {}) {
       await Promise.allSettled([twilio.close(), openai.close()]);
       await connection.close().catch(() => {});
+      process.removeListener('SIGINT', interrupted);
+      process.removeListener('SIGTERM', interrupted);
       await temporal?.stop();
-      if (temporalDir) rmSync(temporalDir, { recursive: true, force: true });
+      process.removeListener('exit', removeStore);
+      removeStore();
       await pg.stop();
       if (!keepDir) rmSync(dir, { recursive: true, force: true });
     },
