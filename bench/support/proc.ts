@@ -32,7 +32,7 @@ function statOf(pid: number): { ppid: number; cpuSeconds: number } | undefined {
 
 export const parentOf = (pid: number) => statOf(pid)?.ppid;
 
-function allPids(): number[] {
+export function allPids(): number[] {
   return readdirSync('/proc')
     .filter((d) => /^\d+$/.test(d))
     .map(Number);

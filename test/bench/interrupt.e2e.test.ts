@@ -2,10 +2,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+import { allPids } from '../../bench/support/proc.js';
+import { ROOT } from '../support/processes.js';
 
 const scratch = (dir: string, prefix: string) =>
   existsSync(dir)
@@ -18,8 +17,8 @@ const scratch = (dir: string, prefix: string) =>
  * --db-filename, the roles' DATA_DIR (inside the bench's folder).
  */
 const processesMentioning = (text: string) =>
-  readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid)
+  allPids()
+    .filter((pid) => pid !== process.pid)
     .filter((pid) => {
       try {
         const environ = existsSync(`/proc/${pid}/environ`) ? readFileSync(`/proc/${pid}/environ`, 'utf8') : '';

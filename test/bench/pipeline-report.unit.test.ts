@@ -2,10 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../support/processes.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** Run 34's `npm run bench -- --json` output (README's runs table), as the bench wrote it. */
 const RUN_34 = path.join(ROOT, 'test/fixtures/bench-run-34.json');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'bench-report-'));

@@ -1,12 +1,11 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { watchDashboard } from '../../cli/commands/dev.js';
 import { createLogger } from '../../infra/logger.js';
+import { ROOT } from '../support/processes.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** What a clone holds of dashboard/: no `.svelte-kit/`, no build. */
 const copyDashboard = (to: string) => {
   for (const entry of ['src', 'static', 'svelte.config.js', 'vite.config.ts', 'tsconfig.json'])
