@@ -3,7 +3,7 @@
  * webhooks at a fixed rate against the API with the starter inside it (as deployed), with the
  * starter in a process of its own (`--starter outside`), or with no starter at all (`--starter off`),
  * its starts going to a task queue nothing polls. Prints the acknowledgement latency of each run and
- * the CPU each process used (cores). A diagnosis, not a benchmark with targets (`npm run bench` is).
+ * the CPU each process used and the time it waited on a run queue for a core (cores). A diagnosis, not a benchmark with targets (`npm run bench` is).
  *
  *   node --import tsx bench/ingest-starter.ts [--starter inside|outside|off] [--rate 200] [--runs 3]
  */
@@ -13,7 +13,7 @@ import { freePort } from '../infra/ports.js';
 import { HttpClient } from './support/http-client.js';
 import { startBenchInfra } from './support/infra.js';
 import { measureIngest } from './support/ingest.js';
-import { cpuSecondsOf, untilQuiet } from './support/proc.js';
+import { cpuSecondsOf, processTree, runQueueSeconds, runQueueWaitOf, untilQuiet } from './support/proc.js';
 import { ROOT, type RoleProcess, spawnRole, untilHealthy } from './support/roles.js';
 import { inboundForm, messageSid, phoneNumber, signedForm } from './support/twilio-webhook.js';
 
@@ -79,18 +79,28 @@ try {
     Object.fromEntries(
       Object.entries(processes).map(([name, pids]) => [name, pids().reduce((s, p) => s + cpuSecondsOf(p), 0)]),
     );
+  const queues = () =>
+    Object.fromEntries(
+      Object.entries(processes).map(([name, pids]) => [name, runQueueWaitOf(pids().flatMap(processTree))]),
+    );
   log(`starter ${placement}, ${RATE}/s for ${SECONDS} s, ${args.runs} runs`);
   for (let run = 1; run <= Number(args.runs); run++) {
     await untilQuiet(() => [...infra.temporalPids, infra.postgres.pid]);
     const before = cpu();
+    const queuesBefore = queues();
     const result = await measureIngest(http, { rate: RATE, seconds: SECONDS }, signed(run));
     const after = cpu();
+    const queuesAfter = queues();
+    // Cores used / cores waiting on a run queue for one (schedstat): the wait is the contention.
     const cores = Object.entries(after)
-      .map(([name, s]) => `${name} ${((s - (before[name] ?? 0)) / SECONDS).toFixed(2)}`)
+      .map(([name, s]) => {
+        const waiting = runQueueSeconds(queuesBefore[name] ?? new Map(), queuesAfter[name] ?? new Map()) / SECONDS;
+        return `${name} ${((s - (before[name] ?? 0)) / SECONDS).toFixed(2)} / ${waiting.toFixed(2)}`;
+      })
       .join(', ');
     const { p50, p99, max } = result.latencyMs;
     process.stdout.write(
-      `starter ${placement}, run ${run}: ${result.ok}/${result.sent} acked, p50 ${p50} ms, p99 ${p99} ms, max ${max} ms; cores: ${cores}\n`,
+      `starter ${placement}, run ${run}: ${result.ok}/${result.sent} acked, p50 ${p50} ms, p99 ${p99} ms, max ${max} ms; cores used / waiting: ${cores}\n`,
     );
   }
   http.close();

@@ -28,7 +28,15 @@ import { type HistoryResult, seedUser, textAsUsers } from './support/history.js'
 import { HttpClient } from './support/http-client.js';
 import { startBenchInfra } from './support/infra.js';
 import { type IngestResult, type Load, measureIngest, type PreparedRequest } from './support/ingest.js';
-import { cpuSecondsOf, machineBusy, memoryOf, untilQuiet } from './support/proc.js';
+import {
+  cpuSecondsOf,
+  machineBusy,
+  memoryOf,
+  processTree,
+  runQueueSeconds,
+  runQueueWaitOf,
+  untilQuiet,
+} from './support/proc.js';
 import { projectionsCaughtUp, sampleProjectionLag } from './support/projection-lag.js';
 import { ReplyTracker } from './support/replies.js';
 import {
@@ -410,7 +418,7 @@ async function main() {
       ...RATES.map((rate) => ({ rate, seconds: SECONDS })),
       { concurrency: CONCURRENCY, seconds: SECONDS },
     ];
-    const ingest: { ours: IngestResult; ceiling: IngestResult; cpu: CpuShare }[] = [];
+    const ingest: Figures['ingest'] = [];
 
     // 1a. The webhook alone at the top rate: SmsReceived appended (and projected), no starts yet.
     const top = { rate: RATES.at(-1) as number, seconds: SECONDS };
@@ -420,9 +428,10 @@ async function main() {
       // Phases: 0 warm-up, 1-4 the loads below, 6 this one (8-13 were end to end and history).
       const alone = await measureIngest(http, top, signed(6));
       const cpuShare = mark.share();
+      const waiting = mark.waiting();
       await serversQuiet();
       const ceiling = await measureIngest(http, top, signed(6, '/bench/empty'));
-      ingest.push({ ours: { ...alone, load: `${alone.load}, starts paused` }, ceiling, cpu: cpuShare });
+      ingest.push({ ours: { ...alone, load: `${alone.load}, starts paused` }, ceiling, cpu: cpuShare, waiting });
       log(`  ${alone.load}, inbox starter paused: ${fmt(alone.acksPerSecond)} acks/s, p99 ${alone.latencyMs.p99} ms`);
     }
     // 1b. The API as deployed: its inbox starter starts those workflows now, then each load in turn.
@@ -443,9 +452,10 @@ async function main() {
       const mark = cpu.mark();
       const ours = await measureIngest(http, load, signed(k + 1));
       const cpuShare = mark.share();
+      const waiting = mark.waiting();
       await drained();
       const ceiling = await measureIngest(http, load, signed(k + 1, '/bench/empty'));
-      ingest.push({ ours, ceiling, cpu: cpuShare });
+      ingest.push({ ours, ceiling, cpu: cpuShare, waiting });
       log(`  ${ours.load}: ${fmt(ours.acksPerSecond)} acks/s, p99 ${ours.latencyMs.p99} ms`);
     }
     http.close();
@@ -508,7 +518,8 @@ type Figures = {
     loadAverageAfter: number[];
     code: string;
   };
-  ingest: { ours: IngestResult; ceiling: IngestResult; cpu: CpuShare }[];
+  /** `waiting`: cores waiting on a run queue per process (absent in runs saved before it was measured). */
+  ingest: { ours: IngestResult; ceiling: IngestResult; cpu: CpuShare; waiting?: CpuShare }[];
   ceilings: (WorkflowCeiling & { cpu: CpuShare; cpuMsPerWorkflow: CpuPerUnit })[];
   e2e: { result: E2eResult; cpu: CpuShare; cpuMsPerSms: CpuPerUnit; waits: Diagnostics }[];
   /** Events in the Temporal history of one answered SMS (instant model). */
@@ -683,6 +694,23 @@ function report(f: Figures, verdicts: Verdict[]): string {
       ]),
     ),
   );
+  const waited = f.ingest.filter((i) => i.waiting);
+  const waitNames = Object.keys(waited[0]?.waiting ?? {});
+  if (waited.length > 0)
+    out.push(
+      table(
+        'Ingest: cores used / cores waiting on a run queue for a core (/proc schedstat), per process; the wait is the latency CPU contention adds',
+        ['load', ...waitNames, 'all waiting'],
+        waited.map(({ ours, cpu, waiting }) => [
+          ours.load,
+          ...waitNames.map((n) => `${fmt(cpu[n] ?? 0, 2)} / ${fmt(waiting?.[n] ?? 0, 2)}`),
+          fmt(
+            Object.values(waiting ?? {}).reduce((a, b) => a + b, 0),
+            2,
+          ),
+        ]),
+      ),
+    );
   out.push(
     table(
       'Temporal ceilings: the same server, a worker process with the SMS worker settings',
@@ -880,8 +908,12 @@ function perUnit(cpuSeconds: CpuShare, units: number, processes: string[]): CpuP
   return { ...out, total: round(total, 2) };
 }
 
-/** CPU seconds per process tree between two points, as cores used (1.0 = one core busy). */
+/**
+ * CPU seconds per process tree between two points, as cores used (1.0 = one core busy), and the
+ * time those trees waited on a run queue for a core, as cores waiting.
+ */
 function cpuMeter(pids: Record<string, () => number | number[]>) {
+  const BENCH = 'bench (load + fakes)';
   const read = () => {
     const out: Record<string, number> = {};
     for (const [name, pid] of Object.entries(pids)) {
@@ -889,14 +921,29 @@ function cpuMeter(pids: Record<string, () => number | number[]>) {
       out[name] = list.reduce((s, p) => s + cpuSecondsOf(p), 0);
     }
     const self = process.cpuUsage();
-    out['bench (load + fakes)'] = (self.user + self.system) / 1e6;
+    out[BENCH] = (self.user + self.system) / 1e6;
+    return out;
+  };
+  const queues = () => {
+    const out: Record<string, Map<string, number>> = {};
+    for (const [name, pid] of Object.entries(pids)) out[name] = runQueueWaitOf([pid()].flat().flatMap(processTree));
+    out[BENCH] = runQueueWaitOf([process.pid]); // its own threads, not the roles it spawned
     return out;
   };
   return {
     mark() {
       const before = read();
+      const queuesBefore = queues();
       const at = performance.now();
       return {
+        /** Cores waiting for a core per process since the mark (a run queue's length, on average). */
+        waiting(): CpuShare {
+          const after = queues();
+          const seconds = (performance.now() - at) / 1000;
+          return Object.fromEntries(
+            Object.entries(after).map(([k, v]) => [k, runQueueSeconds(queuesBefore[k] ?? new Map(), v) / seconds]),
+          );
+        },
         /** CPU seconds per process since the mark. */
         used(): CpuShare {
           const after = read();

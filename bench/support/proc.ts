@@ -62,6 +62,43 @@ export function cpuSecondsOf(root: number): number {
   return processTree(root).reduce((sum, pid) => sum + (statOf(pid)?.cpuSeconds ?? 0), 0);
 }
 
+/**
+ * Nanoseconds each thread of these processes (`processTree` for a whole tree) has spent waiting
+ * on a run queue for a core, by `pid/tid` (/proc/<pid>/task/<tid>/schedstat, second field; 0
+ * where the kernel keeps no schedstats). Two readings' difference (`runQueueSeconds`) says how
+ * long they were ready to run but had no core: the latency that CPU contention adds, which CPU
+ * time does not show.
+ */
+export function runQueueWaitOf(pids: number[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const pid of pids) {
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue; // exited meanwhile
+    }
+    for (const tid of tids) {
+      try {
+        const wait = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[1]);
+        if (Number.isFinite(wait)) out.set(`${pid}/${tid}`, wait);
+      } catch {}
+    }
+  }
+  return out;
+}
+
+/**
+ * Seconds spent waiting for a core between two `runQueueWaitOf` readings. A thread that started
+ * in between counts from zero; one that exited in between is left out (its share is lost, unlike
+ * CPU time, which a reaped child leaves in its parent): an undercount, never a negative.
+ */
+export function runQueueSeconds(before: Map<string, number>, after: Map<string, number>): number {
+  let ns = 0;
+  for (const [thread, wait] of after) ns += Math.max(0, wait - (before.get(thread) ?? 0));
+  return ns / 1e9;
+}
+
 /** Pids whose command line holds every one of `parts` (e.g. the Temporal dev server on a port). */
 export function findProcesses(parts: string[]): number[] {
   return allPids().filter((pid) => {
