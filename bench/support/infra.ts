@@ -9,6 +9,7 @@ import { type RunningTemporal, startTemporalDevServer } from '../../infra/tempor
 import { type FakeOpenAI, startFakeOpenAI } from '../../test/fakes/openai.js';
 import { type FakeTwilio, startFakeTwilio } from '../../test/fakes/twilio.js';
 import { findProcesses, parentOf } from './proc.js';
+import { keep, reapOnDeath, release, removeOnDeath } from './reaper.js';
 import { ACCOUNT_SID, AUTH_TOKEN, OUR_NUMBER } from './twilio-webhook.js';
 
 /**
@@ -69,7 +70,16 @@ export async function startBenchInfra(options: {
   mkdirSync(path.join(dir, 'logs'));
   const dataDir = path.join(dir, 'postgres');
   const pgPort = await freePort();
-  const startPg = () => startEmbeddedPostgres({ dataDir, port: pgPort, settings: options.pgSettings });
+  // SIGINT: PostgreSQL's fast shutdown, which does not wait for the roles' connections to close.
+  const startPg = async () => {
+    const started = await startEmbeddedPostgres({ dataDir, port: pgPort, settings: options.pgSettings });
+    reapOnDeath(started.pid, { group: true, signal: 'SIGINT' });
+    return started;
+  };
+  const stopPg = (running: RunningPostgres) => {
+    release(running.pid);
+    return running.stop();
+  };
 
   const temporalDir = options.temporalAddress ? undefined : temporalScratchDir();
   // Ctrl-C or a kill: leave through process.exit, so that the 'exit' listeners stop the roles,
@@ -80,6 +90,7 @@ export async function startBenchInfra(options: {
     process.exit(signal === 'SIGINT' ? 130 : 143);
   };
   const removeStore = () => temporalDir && rmSync(temporalDir, { recursive: true, force: true });
+  if (temporalDir) removeOnDeath(temporalDir);
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);
   process.once('exit', removeStore);
@@ -102,6 +113,8 @@ export async function startBenchInfra(options: {
   // The CLI may run behind a wrapper (pyenv shim, pip launcher) with the same arguments: keep the outermost.
   const matching = temporal ? findProcesses(['start-dev', '--port', temporalAddress.split(':')[1] as string]) : [];
   const temporalPids = matching.filter((pid) => !matching.includes(parentOf(pid) ?? -1));
+  // The outermost is the process the dev server was spawned as, leader of its own group.
+  for (const pid of temporalPids) reapOnDeath(pid, { group: true });
   const connection = await Connection.connect({ address: temporalAddress });
   const client = new Client({ connection });
   const [twilio, openai] = await Promise.all([
@@ -124,7 +137,7 @@ export async function startBenchInfra(options: {
     openai,
     async restartPostgres(downMs = 1_000) {
       const started = Date.now();
-      await pg.stop();
+      await stopPg(pg);
       await new Promise((r) => setTimeout(r, downMs));
       pg = await startPg();
       return { downMs: Date.now() - started };
@@ -156,10 +169,12 @@ export async function startBenchInfra(options: {
       await connection.close().catch(() => {});
       process.removeListener('SIGINT', interrupted);
       process.removeListener('SIGTERM', interrupted);
+      for (const pid of temporalPids) release(pid);
       await temporal?.stop();
       process.removeListener('exit', removeStore);
       removeStore();
-      await pg.stop();
+      if (temporalDir) keep(temporalDir);
+      await stopPg(pg);
       if (!keepDir) rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
+import { reapOnDeath, release } from './reaper.js';
 
 const { TaskQueueKind, TaskQueueType } = proto.temporal.api.enums.v1;
 
@@ -46,6 +47,7 @@ export function spawnRole(
   );
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
+  if (child.pid) reapOnDeath(child.pid); // the exit listener does not run on a SIGKILL
   return {
     name,
     child,
@@ -53,6 +55,7 @@ export function spawnRole(
     exited,
     async stop(signal = 'SIGTERM') {
       process.removeListener('exit', killOnExit);
+      if (child.pid) release(child.pid);
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill(signal);
       const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);

@@ -23,39 +23,66 @@ function argAfter(pids: number[], flag: string): string | undefined {
   return undefined;
 }
 
+/** Starts a short bench and resolves once its roles run (the ceilings come right after they are up). */
+async function benchWithRolesUp() {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/pipeline.ts', '--seconds', '2'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  await new Promise<void>((resolve, reject) => {
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (stderr.includes('Temporal ceilings')) resolve();
+    });
+    exited.then(() => reject(new Error(`the bench ended before its ceilings:\n${stderr}`)));
+  });
+  // Its own processes, found by parentage (other test files may run benches and soaks meanwhile):
+  // the four roles, PostgreSQL with its backends, and the dev server.
+  const started = processTree(child.pid as number).filter((pid) => pid !== child.pid);
+  const pgData = argAfter(started, '-D');
+  const store = argAfter(started, '--db-filename');
+  expect(started.length).toBeGreaterThanOrEqual(6);
+  expect(pgData).toBeDefined();
+  expect(store).toBeDefined();
+  return { child, exited, started, pgData, store, stderr: () => stderr };
+}
+
+/** Every process the bench started has gone (PostgreSQL stops on its own signal: give it some seconds). */
+async function expectAllGone(started: number[], seconds: number) {
+  for (let i = 0; i < seconds * 5 && started.some(alive); i++) await new Promise((r) => setTimeout(r, 200));
+  expect(started.filter(alive)).toEqual([]);
+}
+
 describe('npm run bench, interrupted', () => {
   it('on Ctrl-C (SIGINT) stops its roles, PostgreSQL and the dev server, and frees the tmpfs store', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/pipeline.ts', '--seconds', '2'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    // Once the roles run (the ceilings come right after they are up), interrupt.
-    await new Promise<void>((resolve, reject) => {
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-        if (stderr.includes('Temporal ceilings')) resolve();
-      });
-      exited.then(() => reject(new Error(`the bench ended before its ceilings:\n${stderr}`)));
-    });
-    // Its own processes, found by parentage (other test files may run benches and soaks meanwhile):
-    // the four roles, PostgreSQL with its backends, and the dev server.
-    const started = processTree(child.pid as number).filter((pid) => pid !== child.pid);
-    const pgData = argAfter(started, '-D');
-    const store = argAfter(started, '--db-filename');
-    expect(started.length).toBeGreaterThanOrEqual(6);
-    expect(pgData).toBeDefined();
-    expect(store).toBeDefined();
+    const { child, exited, started, pgData, store, stderr } = await benchWithRolesUp();
     child.kill('SIGINT');
     try {
-      expect(await exited).toBe(130);
-      expect(stderr).toContain('SIGINT: stopping');
-      // PostgreSQL stops on its own signal after the bench has gone: give it a few seconds.
-      for (let i = 0; i < 50 && started.some(alive); i++) await new Promise((r) => setTimeout(r, 200));
-      expect(started.filter(alive)).toEqual([]);
+      expect((await exited).code).toBe(130);
+      expect(stderr()).toContain('SIGINT: stopping');
+      await expectAllGone(started, 10);
       // On tmpfs when /dev/shm has room (the bench's default here): freed with the rest.
       if (store?.startsWith('/dev/shm/')) expect(existsSync(path.dirname(store))).toBe(false);
+    } finally {
+      if (pgData) rmSync(path.dirname(pgData), { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('killed outright (SIGKILL, no exit listener runs), its reaper stops everything it started and frees the tmpfs store', async () => {
+    const { child, exited, started, pgData, store } = await benchWithRolesUp();
+    child.kill('SIGKILL');
+    try {
+      expect((await exited).signal).toBe('SIGKILL');
+      // The reaper signals at once and SIGKILLs what is left after 10 s.
+      await expectAllGone(started, 20);
+      if (store?.startsWith('/dev/shm/')) {
+        for (let i = 0; i < 25 && existsSync(path.dirname(store)); i++) await new Promise((r) => setTimeout(r, 200));
+        expect(existsSync(path.dirname(store))).toBe(false);
+      }
     } finally {
       if (pgData) rmSync(path.dirname(pgData), { recursive: true, force: true });
     }
