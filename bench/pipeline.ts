@@ -932,8 +932,8 @@ function cpuMeter(pids: Record<string, () => number | number[]>) {
   };
   return {
     mark() {
+      const queuesBefore = queues(); // first: the bench's CPU for reading them is not the phase's
       const before = read();
-      const queuesBefore = queues();
       const at = performance.now();
       return {
         /** Cores waiting for a core per process since the mark (a run queue's length, on average). */
