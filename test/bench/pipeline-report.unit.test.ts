@@ -5,8 +5,10 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../support/processes.js';
 
-/** Run 34's `npm run bench -- --json` output (README's runs table), as the bench wrote it. */
+/** Runs 34 and 39's `npm run bench -- --json` output (README's runs table), as the bench wrote it. */
 const RUN_34 = path.join(ROOT, 'test/fixtures/bench-run-34.json');
+const RUN_39 = path.join(ROOT, 'test/fixtures/bench-run-39.json');
+const WAITING = 'Ingest: cores used / cores waiting on a run queue';
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'bench-report-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -41,6 +43,28 @@ describe('npm run bench -- --report', () => {
       expect(verdicts[i]).toMatch(new RegExp(`^${t.target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} `));
       expect(verdicts[i]?.endsWith(t.pass ? 'PASS' : 'MISS')).toBe(true);
       expect(verdicts[i]).toContain(t.measured);
+    }
+  });
+
+  it('prints the run-queue table where the run measured it (from run 37), and leaves it out of older runs', () => {
+    const older = reportOf(RUN_34);
+    expect(older.status, older.stderr).toBe(0);
+    expect(older.stdout).not.toContain(WAITING);
+    const out = reportOf(RUN_39);
+    expect(out.status, out.stderr).toBe(0);
+    const saved = JSON.parse(readFileSync(RUN_39, 'utf8')) as {
+      ingest: { ours: { load: string }; cpu: Record<string, number>; waiting: Record<string, number> }[];
+    };
+    const lines = out.stdout.split('\n');
+    const at = lines.findIndex((l) => l.startsWith(WAITING));
+    expect(at).toBeGreaterThan(0);
+    // One row per ingest load: each process's cores used / cores waiting, then the machine's total wait.
+    for (const [i, { ours, cpu, waiting }] of saved.ingest.entries()) {
+      const row = lines[at + 3 + i] as string;
+      expect(row.startsWith(ours.load)).toBe(true);
+      expect(row).toContain(`${Math.round(cpu.api * 100) / 100} / ${Math.round(waiting.api * 100) / 100}`);
+      const total = Object.values(waiting).reduce((a, b) => a + b, 0);
+      expect(row.trimEnd().endsWith(String(Math.round(total * 100) / 100))).toBe(true);
     }
   });
 
