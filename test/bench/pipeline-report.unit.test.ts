@@ -53,7 +53,7 @@ describe('npm run bench -- --report', () => {
     const out = reportOf(RUN_39);
     expect(out.status, out.stderr).toBe(0);
     const saved = JSON.parse(readFileSync(RUN_39, 'utf8')) as {
-      ingest: { ours: { load: string }; cpu: Record<string, number>; waiting: Record<string, number> }[];
+      ingest: { ours: { load: string }; cpu: { api: number }; waiting: Record<string, number> & { api: number } }[];
     };
     const lines = out.stdout.split('\n');
     const at = lines.findIndex((l) => l.startsWith(WAITING));
