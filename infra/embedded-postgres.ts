@@ -50,6 +50,8 @@ export async function startEmbeddedPostgres(options: {
   logger?: Logger;
   /** Extra `postgres -c` settings, e.g. fsync=off for throwaway test clusters. */
   settings?: Record<string, string>;
+  /** Called with the server's pid (leader of its own process group) as soon as it is spawned. */
+  onSpawn?: (pid: number) => void;
 }): Promise<RunningPostgres> {
   const dataDir = path.resolve(options.dataDir);
   await mkdir(path.dirname(dataDir), { recursive: true });
@@ -84,6 +86,7 @@ export async function startEmbeddedPostgres(options: {
     detached: true,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  if (child.pid) options.onSpawn?.(child.pid);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const killOnExit = () => child.kill('SIGINT');
   process.once('exit', killOnExit);

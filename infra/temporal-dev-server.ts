@@ -67,6 +67,8 @@ export interface StartTemporalOptions {
   codecEndpoint?: string;
   /** More `temporal server start-dev` arguments (e.g. `--dynamic-config-value`, `--sqlite-pragma`). */
   extraArgs?: string[];
+  /** Called with the CLI's pid (leader of its own process group) as soon as it is spawned. */
+  onSpawn?: (pid: number) => void;
 }
 
 /** How long a started server must stay up to be ours: the CLI checks its ports within this. */
@@ -142,6 +144,7 @@ async function startOnce(
   }
   // Own process group: a terminal Ctrl-C reaches only us, and we stop the server in order.
   const child = spawn(cliPath, args, { stdio: ['ignore', out, out], detached: true });
+  if (child.pid) options.onSpawn?.(child.pid);
   const spawnedAt = Date.now();
   const removeScratch = () => scratch && rmSync(scratch, { recursive: true, force: true });
   const exited = new Promise<number | null>((resolve) =>

@@ -70,12 +70,17 @@ export async function startBenchInfra(options: {
   mkdirSync(path.join(dir, 'logs'));
   const dataDir = path.join(dir, 'postgres');
   const pgPort = await freePort();
-  // SIGINT: PostgreSQL's fast shutdown, which does not wait for the roles' connections to close.
-  const startPg = async () => {
-    const started = await startEmbeddedPostgres({ dataDir, port: pgPort, settings: options.pgSettings });
-    reapOnDeath(started.pid, { group: true, signal: 'SIGINT' });
-    return started;
-  };
+  // Each server is given to the reaper as soon as it is spawned, so a kill during its start-up is
+  // covered too. PostgreSQL gets SIGINT, its fast shutdown, which does not wait for the roles'
+  // connections to close. The dev server may be spawned more than once (a port taken: another try).
+  const temporalSpawned: number[] = [];
+  const startPg = () =>
+    startEmbeddedPostgres({
+      dataDir,
+      port: pgPort,
+      settings: options.pgSettings,
+      onSpawn: (pid) => reapOnDeath(pid, { group: true, signal: 'SIGINT' }),
+    });
   const stopPg = (running: RunningPostgres) => {
     release(running.pid);
     return running.stop();
@@ -105,6 +110,10 @@ export async function startBenchInfra(options: {
           port: await freePort(),
           logFile: path.join(dir, 'logs', 'temporal.log'),
           ...(temporalDir && { dbFile: path.join(temporalDir, 'temporal.db') }),
+          onSpawn: (pid) => {
+            temporalSpawned.push(pid);
+            reapOnDeath(pid, { group: true });
+          },
         }),
   ]);
   let pg = postgres;
@@ -113,8 +122,6 @@ export async function startBenchInfra(options: {
   // The CLI may run behind a wrapper (pyenv shim, pip launcher) with the same arguments: keep the outermost.
   const matching = temporal ? findProcesses(['start-dev', '--port', temporalAddress.split(':')[1] as string]) : [];
   const temporalPids = matching.filter((pid) => !matching.includes(parentOf(pid) ?? -1));
-  // The outermost is the process the dev server was spawned as, leader of its own group.
-  for (const pid of temporalPids) reapOnDeath(pid, { group: true });
   const connection = await Connection.connect({ address: temporalAddress });
   const client = new Client({ connection });
   const [twilio, openai] = await Promise.all([
@@ -169,7 +176,7 @@ export async function startBenchInfra(options: {
       await connection.close().catch(() => {});
       process.removeListener('SIGINT', interrupted);
       process.removeListener('SIGTERM', interrupted);
-      for (const pid of temporalPids) release(pid);
+      for (const pid of temporalSpawned) release(pid);
       await temporal?.stop();
       process.removeListener('exit', removeStore);
       removeStore();

@@ -87,4 +87,42 @@ describe('npm run bench, interrupted', () => {
       if (pgData) rmSync(path.dirname(pgData), { recursive: true, force: true });
     }
   }, 120_000);
+
+  it('killed outright while PostgreSQL and the dev server are still starting, its reaper stops them as well', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/pipeline.ts', '--seconds', '2'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_, signal) => resolve(signal)));
+    // Both servers spawned, and the bench not yet past their start-up (it migrates next).
+    let started: number[] = [];
+    for (let i = 0; i < 600; i++) {
+      started = processTree(child.pid as number).filter((pid) => pid !== child.pid);
+      if (argAfter(started, '-D') && argAfter(started, '--db-filename')) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const pgData = argAfter(started, '-D');
+    const store = argAfter(started, '--db-filename');
+    child.kill('SIGKILL');
+    // With whatever the servers have spawned since (the backends, the CLI's server under a wrapper).
+    const all = [...new Set(started.flatMap(processTree))];
+    try {
+      expect(pgData).toBeDefined();
+      expect(store).toBeDefined();
+      expect(stderr).toContain('starting PostgreSQL and Temporal');
+      expect(stderr).not.toContain('migrating');
+      expect(await exited).toBe('SIGKILL');
+      await expectAllGone(all, 20);
+      if (store?.startsWith('/dev/shm/')) {
+        for (let i = 0; i < 25 && existsSync(path.dirname(store)); i++) await new Promise((r) => setTimeout(r, 200));
+        expect(existsSync(path.dirname(store))).toBe(false);
+      }
+    } finally {
+      if (pgData) rmSync(path.dirname(pgData), { recursive: true, force: true });
+    }
+  }, 120_000);
 });
