@@ -35,6 +35,9 @@ function send(message: ReapMessage): void {
       for (const m of queued ?? []) reaper?.send(m);
       queued = undefined;
     });
+    // A reaper gone early (killed by hand) must not take the benchmark with it: a send on its
+    // closed channel only emits this.
+    reaper.on('error', () => {});
     // Neither the process nor its channel keeps this one alive.
     reaper.unref();
     reaper.channel?.unref();
