@@ -15,7 +15,8 @@ export function memoryOf(pid: number): { rssMiB: number; hwmMiB: number } | unde
   }
 }
 
-function statOf(pid: number): { ppid: number; cpuSeconds: number } | undefined {
+/** A process's state letter (`Z` for a zombie), parent, process group and CPU time, from /proc/<pid>/stat. */
+export function statOf(pid: number): { state: string; ppid: number; group: number; cpuSeconds: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name, which sits in parentheses and may hold spaces.
@@ -24,7 +25,12 @@ function statOf(pid: number): { ppid: number; cpuSeconds: number } | undefined {
     // backends exit when a pool drops a connection; without their time in the postmaster's
     // cutime, a phase in which one exits would lose its CPU (or even go negative).
     const ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
-    return { ppid: Number(fields[1]), cpuSeconds: ticks / CLOCK_TICKS };
+    return {
+      state: fields[0] ?? '',
+      ppid: Number(fields[1]),
+      group: Number(fields[2]),
+      cpuSeconds: ticks / CLOCK_TICKS,
+    };
   } catch {
     return undefined;
   }

@@ -2,8 +2,9 @@
  * The reaper's own process (see reaper.ts): collects what to clean up while its parent runs, and
  * cleans it up when the IPC channel to the parent closes.
  */
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { allPids, statOf } from './proc.js';
 import type { ReapMessage } from './reaper.js';
 
 const GRACE_MS = 10_000;
@@ -16,24 +17,12 @@ const kill = (pid: number, group: boolean, signal: NodeJS.Signals) => {
   } catch {} // gone (ESRCH)
 };
 
-/** State and process group of each process, from /proc/<pid>/stat. */
-function processes(): { pid: number; state: string; group: number }[] {
-  const out: { pid: number; state: string; group: number }[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // After the command name, in parentheses that may hold spaces: state, ppid, pgrp.
-      const [state = '', , group] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.push({ pid: Number(entry), state, group: Number(group) });
-    } catch {} // exited meanwhile
-  }
-  return out;
-}
-
 /** Registered targets with a process still running: a zombie nobody has reaped yet counts as gone. */
 function alive(): [number, { group: boolean }][] {
-  const running = processes().filter((p) => p.state !== 'Z');
+  const running = allPids().flatMap((pid) => {
+    const stat = statOf(pid);
+    return stat && stat.state !== 'Z' ? [{ pid, group: stat.group }] : [];
+  });
   return [...targets].filter(([pid, { group }]) => running.some((p) => (group ? p.group === pid : p.pid === pid)));
 }
 

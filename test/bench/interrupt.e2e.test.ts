@@ -23,38 +23,52 @@ function argAfter(pids: number[], flag: string): string | undefined {
   return undefined;
 }
 
-/** Starts a short bench and resolves once its roles run (the ceilings come right after they are up). */
-async function benchWithRolesUp() {
+/** A short bench, its stderr collected. */
+function startBench() {
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/pipeline.ts', '--seconds', '2'], {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
-  await new Promise<void>((resolve, reject) => {
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      if (stderr.includes('Temporal ceilings')) resolve();
-    });
-    exited.then(() => reject(new Error(`the bench ended before its ceilings:\n${stderr}`)));
-  });
-  // Its own processes, found by parentage (other test files may run benches and soaks meanwhile):
-  // the four roles, PostgreSQL with its backends, and the dev server.
-  const started = processTree(child.pid as number).filter((pid) => pid !== child.pid);
+  // Its own processes, found by parentage (other test files may run benches and soaks meanwhile).
+  const started = () => processTree(child.pid as number).filter((pid) => pid !== child.pid);
+  return { child, exited, started, stderr: () => stderr };
+}
+
+/** Starts a short bench and resolves once its roles run (the ceilings come right after they are up). */
+async function benchWithRolesUp() {
+  const bench = startBench();
+  for (let i = 0; i < 1200 && !bench.stderr().includes('Temporal ceilings'); i++) {
+    if (bench.child.exitCode !== null) throw new Error(`the bench ended before its ceilings:\n${bench.stderr()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  // The four roles, PostgreSQL with its backends, and the dev server.
+  const started = bench.started();
   const pgData = argAfter(started, '-D');
   const store = argAfter(started, '--db-filename');
   expect(started.length).toBeGreaterThanOrEqual(6);
   expect(pgData).toBeDefined();
   expect(store).toBeDefined();
-  return { child, exited, started, pgData, store, stderr: () => stderr };
+  return { ...bench, started, pgData, store };
 }
 
 /** Every process the bench started has gone (PostgreSQL stops on its own signal: give it some seconds). */
 async function expectAllGone(started: number[], seconds: number) {
   for (let i = 0; i < seconds * 5 && started.some(alive); i++) await new Promise((r) => setTimeout(r, 200));
   expect(started.filter(alive)).toEqual([]);
+}
+
+/** The dev server's store, on tmpfs when /dev/shm has room (the bench's default here), is freed. */
+async function expectStoreFreed(store: string | undefined) {
+  if (!store?.startsWith('/dev/shm/')) return;
+  for (let i = 0; i < 25 && existsSync(path.dirname(store)); i++) await new Promise((r) => setTimeout(r, 200));
+  expect(existsSync(path.dirname(store))).toBe(false);
 }
 
 describe('npm run bench, interrupted', () => {
@@ -65,8 +79,7 @@ describe('npm run bench, interrupted', () => {
       expect((await exited).code).toBe(130);
       expect(stderr()).toContain('SIGINT: stopping');
       await expectAllGone(started, 10);
-      // On tmpfs when /dev/shm has room (the bench's default here): freed with the rest.
-      if (store?.startsWith('/dev/shm/')) expect(existsSync(path.dirname(store))).toBe(false);
+      await expectStoreFreed(store);
     } finally {
       if (pgData) rmSync(path.dirname(pgData), { recursive: true, force: true });
     }
@@ -79,29 +92,19 @@ describe('npm run bench, interrupted', () => {
       expect((await exited).signal).toBe('SIGKILL');
       // The reaper signals at once and SIGKILLs what is left after 10 s.
       await expectAllGone(started, 20);
-      if (store?.startsWith('/dev/shm/')) {
-        for (let i = 0; i < 25 && existsSync(path.dirname(store)); i++) await new Promise((r) => setTimeout(r, 200));
-        expect(existsSync(path.dirname(store))).toBe(false);
-      }
+      await expectStoreFreed(store);
     } finally {
       if (pgData) rmSync(path.dirname(pgData), { recursive: true, force: true });
     }
   }, 120_000);
 
   it('killed outright while PostgreSQL and the dev server are still starting, its reaper stops them as well', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/pipeline.ts', '--seconds', '2'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_, signal) => resolve(signal)));
+    const bench = startBench();
+    const { child, exited, stderr } = bench;
     // Both servers spawned, and the bench not yet past their start-up (it migrates next).
     let started: number[] = [];
     for (let i = 0; i < 600; i++) {
-      started = processTree(child.pid as number).filter((pid) => pid !== child.pid);
+      started = bench.started();
       if (argAfter(started, '-D') && argAfter(started, '--db-filename')) break;
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -113,14 +116,11 @@ describe('npm run bench, interrupted', () => {
     try {
       expect(pgData).toBeDefined();
       expect(store).toBeDefined();
-      expect(stderr).toContain('starting PostgreSQL and Temporal');
-      expect(stderr).not.toContain('migrating');
-      expect(await exited).toBe('SIGKILL');
+      expect(stderr()).toContain('starting PostgreSQL and Temporal');
+      expect(stderr()).not.toContain('migrating');
+      expect((await exited).signal).toBe('SIGKILL');
       await expectAllGone(all, 20);
-      if (store?.startsWith('/dev/shm/')) {
-        for (let i = 0; i < 25 && existsSync(path.dirname(store)); i++) await new Promise((r) => setTimeout(r, 200));
-        expect(existsSync(path.dirname(store))).toBe(false);
-      }
+      await expectStoreFreed(store);
     } finally {
       if (pgData) rmSync(path.dirname(pgData), { recursive: true, force: true });
     }
