@@ -716,7 +716,7 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
       return { outcome };
     }
 
-    return {
+    const combined: CombinedSteps = {
       /**
        * Received, keyword, classify and rate check. Ends the task itself (TaskCompleted) when there
        * is nothing to send; else says what to send, or that the AI comes next.
@@ -809,7 +809,41 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
           clearInterval(beat);
         }
       },
+
+      /**
+       * The whole round in one remote activity (runs from SMS_TASK_VERSION 3): beginTask's steps,
+       * then the AI's answer and its reply (generateAnswer with andReply), or the reply that needs
+       * no AI (finishTask's steps), each exactly as above. The workflow then runs the floor's shape,
+       * one remote activity and no local one: no activation and no marker for a local activity.
+       * Every step is safe to repeat, so an attempt after a failure goes through them again and
+       * appends nothing twice (a retry after the answer was recorded calls no model).
+       */
+      async processSms(params: { input: SmsTaskInput; round: number }): Promise<ProcessResult> {
+        const { input, round } = params;
+        // The quick steps and a send without the AI heartbeat too: a hang is noticed in seconds.
+        const beat = setInterval(() => heartbeat(), 5_000);
+        try {
+          const start = await combined.beginTask({ input, round });
+          const category = start.classification?.category;
+          if (start.next === 'done') return { outcome: start.outcome, category };
+          if (start.next === 'reply') {
+            const { outcome } = await finishTask({ input, round, reply: start.reply, outcome: start.outcome });
+            return { outcome, category };
+          }
+          // The AI call's failures name no step of their own (the workflow's 'ai' did): say it here.
+          const done = await atStep(
+            'ai',
+            () => combined.generateAnswer({ input, classification: start.classification, round, andReply: true }),
+            { unlessNamed: true },
+          );
+          if (done.outcome === undefined) throw new TypeError('generateAnswer with andReply returned no outcome');
+          return { outcome: done.outcome, category };
+        } finally {
+          clearInterval(beat);
+        }
+      },
     };
+    return combined;
   }
 
   return { ...singleSteps, ...combinedSteps(singleSteps) };
@@ -827,6 +861,13 @@ interface CombinedSteps {
   beginTask(params: { input: SmsTaskInput; round: number }): Promise<TaskStart>;
   finishTask(params: FinishTaskRequest): Promise<{ outcome: SmsTaskOutcome }>;
   generateAnswer(params: AnswerRequest): Promise<AnswerResult>;
+  processSms(params: { input: SmsTaskInput; round: number }): Promise<ProcessResult>;
+}
+
+/** How a round ended, and the category the classifier gave (none when it ended before classify). */
+export interface ProcessResult {
+  outcome: SmsTaskOutcome;
+  category?: string;
 }
 
 export interface AnswerRequest {
@@ -866,12 +907,19 @@ export interface StepDetail {
   step: SmsTaskStep;
 }
 
-async function atStep<T>(step: SmsTaskStep, run: () => Promise<T>): Promise<T> {
+/** Runs a step, naming it in its failure; `unlessNamed` keeps a step an inner one named already. */
+async function atStep<T>(step: SmsTaskStep, run: () => Promise<T>, options?: { unlessNamed: boolean }): Promise<T> {
   try {
     return await run();
   } catch (error) {
+    if (options?.unlessNamed && namesStep(error)) throw error;
     throw withDetail(error, { step } satisfies StepDetail);
   }
+}
+
+function namesStep(error: unknown): boolean {
+  const details = error instanceof ApplicationFailure ? (error.details ?? []) : [];
+  return details.some((d) => typeof d === 'object' && d !== null && typeof (d as StepDetail).step === 'string');
 }
 
 const sentResult = (data: ReplySent['data'], fullLength: number): ReplyResult => ({

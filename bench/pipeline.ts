@@ -311,6 +311,12 @@ async function main() {
     // The history of one answered SMS (the first of the one-at-a-time phase), as Temporal keeps it.
     const sampleHistory = await infra.client.workflow.getHandle(workflowIdFor(messageSid(8, 0))).fetchHistory();
     const historyEventsPerAnsweredSms = sampleHistory.events?.length ?? 0;
+    const sampleEvents = sampleHistory.events ?? [];
+    const answeredShape = {
+      localActivities: sampleEvents.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')
+        .length,
+      remoteActivities: sampleEvents.filter((e) => e.activityTaskScheduledEventAttributes).length,
+    };
     // 4. A broadcast: its send rate against the configured one, and its Temporal history per person.
     log(`[${elapsed()}] broadcast: ${BROADCAST.recipients} recipients at ${BROADCAST.rate}/s`);
     await serversQuiet();
@@ -486,6 +492,7 @@ async function main() {
       ceilings,
       e2e,
       historyEventsPerAnsweredSms,
+      answeredShape,
       broadcast,
       history,
       workerMemoryMiB: { hwm: workerMemory?.hwmMiB, peakRssUnderLoad: workerPeakRssMiB },
@@ -524,6 +531,8 @@ type Figures = {
   e2e: { result: E2eResult; cpu: CpuShare; cpuMsPerSms: CpuPerUnit; waits: Diagnostics }[];
   /** Events in the Temporal history of one answered SMS (instant model). */
   historyEventsPerAnsweredSms: number;
+  /** Activities in that history (absent in runs before 42, which ran 1 local + 1 remote). */
+  answeredShape?: { localActivities: number; remoteActivities: number };
   broadcast: BroadcastResult;
   history: { result: HistoryResult; cpu: CpuShare; cpuMsPerSms: CpuPerUnit }[];
   workerMemoryMiB: { hwm?: number; peakRssUnderLoad: number };
@@ -730,7 +739,7 @@ function report(f: Figures, verdicts: Verdict[]): string {
   const noopSat = f.ceilings.find((c) => c.scenario === SHAPE_SAT);
   out.push(
     table(
-      `End to end: webhook to reply at the fake Twilio (1 local + 1 remote activity, ${f.historyEventsPerAnsweredSms} history events per answered SMS)`,
+      `End to end: webhook to reply at the fake Twilio (${shapeOf(f.answeredShape)}, ${f.historyEventsPerAnsweredSms} history events per answered SMS)`,
       [
         'scenario',
         'SMS',
@@ -1000,3 +1009,10 @@ if (args.report) {
 }
 const failed = await main();
 process.exit(failed ? 1 : 0);
+
+/** An answered SMS's activities, as its history showed them. */
+function shapeOf(shape: Figures['answeredShape'] = { localActivities: 1, remoteActivities: 1 }): string {
+  const { localActivities: local, remoteActivities: remote } = shape;
+  const remotes = `${remote} remote ${remote === 1 ? 'activity' : 'activities'}`;
+  return local === 0 ? remotes : `${local} local + ${remotes}`;
+}

@@ -10,7 +10,10 @@ import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow
  * no-op activities ran 24 workflows/s, 7 local ones 51/s. The AI call stays a remote activity:
  * it is slow, paid, heartbeats, and its attempts should be visible in the Temporal UI. From
  * workflow version 2 it also sends its answer (ANSWER_AND_REPLY below), so an answered SMS runs
- * one local activity before it and none after.
+ * one local activity before it and none after. From version 3 the quick steps run inside the one
+ * remote activity instead (processSms on ANSWER_AND_REPLY): a local activity still costs the
+ * workflow an activation and a marker, and an answered SMS needs the remote one anyway; these
+ * local-activity presets serve the runs started before, and the failure steps.
  * A worker that dies during a local activity loses its workflow task; after the task's timeout
  * (10 s) another worker replays the workflow and runs the step again, which every step allows
  * (deterministic event ids; the send step checks ReplySent and Twilio first).
@@ -65,7 +68,10 @@ export const SEND_SMS = {
  * The AI call followed by the reply, in one remote activity (runs from SMS_TASK_VERSION 2): the
  * AI call's timeouts and heartbeat, and attempts for both steps. An attempt after the answer was
  * recorded calls no model (it reuses the answer), so a failing send spends attempts, not paid
- * calls; the model's own calls stay capped by AI_MAX_CALLS_PER_SMS.
+ * calls; the model's own calls stay capped by AI_MAX_CALLS_PER_SMS. From version 3 the whole
+ * round runs on it (processSms, the quick steps first): an attempt whose quick steps failed (the
+ * database down) made no AI call, yet counts as one for the fallback model and the cap, which only
+ * errs toward fewer paid calls.
  */
 export const ANSWER_AND_REPLY = {
   ...AI_CALL,

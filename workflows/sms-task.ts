@@ -91,6 +91,7 @@ export async function smsTask(input: SmsTaskInput): Promise<{ outcome: SmsTaskOu
         outcome = await processCombined(input, status, steps, {
           categoryAlone: !current,
           answerAndReply: (input.version ?? 0) >= 2,
+          wholeRound: (input.version ?? 0) >= 3,
         });
         status.step = 'done';
         status.outcome = outcome;
@@ -160,9 +161,10 @@ function attemptsOf(error: unknown, cause: Error, step: string, answerAndReply: 
   );
   if (stamped) return stamped.attempt;
   if (error instanceof ActivityFailure && error.retryState === 'MAXIMUM_ATTEMPTS_REACHED') {
-    // From version 2 the AI call and its reply are one activity with one count of attempts.
+    // From version 2 the AI call and its reply are one activity with one count of attempts; from
+    // version 3 the whole round is (processSms), on the same policy.
     const policy =
-      answerAndReply && error.activityType === 'generateAnswer'
+      answerAndReply && (error.activityType === 'generateAnswer' || error.activityType === 'processSms')
         ? ANSWER_AND_REPLY
         : step === 'ai'
           ? AI_CALL
@@ -200,16 +202,25 @@ function stepFailureCause(error: unknown): Error | undefined {
  * completes the task when nothing is to be sent), the AI call, finishTask (send, delivery, complete).
  * With `answerAndReply` (version 2) the AI activity does finishTask's steps itself: an answered SMS
  * costs one local activity and one workflow activation fewer. Replies without the AI (keywords,
- * rate-limit notices) still go out through finishTask.
+ * rate-limit notices) still go out through finishTask. With `wholeRound` (version 3) one remote
+ * activity runs all of it (processSms): no local activity, the one-activity workflow's shape.
  */
 async function processCombined(
   input: SmsTaskInput,
   status: SmsTaskStatus,
   { events, sms }: Steps,
-  options: { categoryAlone: boolean; answerAndReply: boolean },
+  options: { categoryAlone: boolean; answerAndReply: boolean; wholeRound: boolean },
 ): Promise<SmsTaskOutcome> {
   const round = status.round;
   status.step = 'received';
+  if (options.wholeRound) {
+    // The status query says 'ai' while the activity runs, as with version 2's AI-and-send: it is in
+    // the AI call for all but milliseconds. A failure names the step it failed at (stepOf).
+    status.step = 'ai';
+    const done = await answerAndReply.processSms({ input, round });
+    if (done.category) status.category = done.category;
+    return done.outcome;
+  }
   const start = await events.beginTask({ input, round });
   if (start.classification) {
     status.category = start.classification.category;

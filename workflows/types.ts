@@ -41,10 +41,11 @@ export interface SmsTaskInput {
 /**
  * The generation the inbox starter starts smsTask runs at. 1: the path of patch 'one-marker'
  * (workflows/sms-task.ts). 2: the AI activity also sends the answer and completes the task (no
- * finishTask local activity after it). A later change of the workflow's shape raises it and
- * branches on `input.version >= 3`; the runs started at 1 or 2 go on replaying as they were recorded.
+ * finishTask local activity after it). 3: one remote activity runs the whole round (processSms),
+ * no local activity at all. A later change of the workflow's shape raises it and branches on
+ * `input.version >= 4`; the runs started at 1-3 go on replaying as they were recorded.
  */
-export const SMS_TASK_VERSION = 2;
+export const SMS_TASK_VERSION = 3;
 
 export type SmsTaskOutcome =
   | 'answered'

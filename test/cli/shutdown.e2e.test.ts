@@ -165,12 +165,12 @@ describe('graceful shutdown on SIGTERM', () => {
     try {
       const handle = new Client({ connection }).workflow.getHandle(`sms-${sid}`);
       await until(
-        'the AI call is in flight',
+        "the task's activity (its AI call) is in flight",
         async () => {
           const { raw } = await handle.describe().catch(() => ({ raw: { pendingActivities: [] } }));
           return (raw.pendingActivities ?? []).some(
             (a) =>
-              a.activityType?.name === 'generateAnswer' &&
+              a.activityType?.name === 'processSms' &&
               a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED,
           );
         },

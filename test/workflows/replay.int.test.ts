@@ -42,6 +42,9 @@ describe('recorded smsTask histories replay on the current workflow code', () =>
         'failed-retried.json',
         // A reply a person wrote (workflow humanReply).
         'human-reply.json',
+        // Recorded at version 2, with beginTask as a local activity before the AI activity.
+        'local-begin-answered.json',
+        'local-begin-failed-retried.json',
         // Recorded at version 1, with finishTask as a local activity after the AI call.
         'local-finish-answered.json',
         'local-finish-failed-retried.json',
@@ -83,14 +86,14 @@ describe('recorded smsTask histories replay on the current workflow code', () =>
   });
 
   it('catches a history the code does not match (the harness is not vacuous)', async () => {
-    // Given the answered run, as if it had been recorded by code whose AI step was another activity
+    // Given the answered run, as if it had been recorded by code whose one activity was another
     const history = JSON.parse(read('answered.json')) as {
       events: { activityTaskScheduledEventAttributes?: { activityType: { name: string } } }[];
     };
     const scheduled = history.events.find((e) => e.activityTaskScheduledEventAttributes);
     if (!scheduled?.activityTaskScheduledEventAttributes) throw new Error('no activity in the fixture');
-    expect(scheduled.activityTaskScheduledEventAttributes.activityType.name).toBe('generateAnswer');
-    scheduled.activityTaskScheduledEventAttributes.activityType.name = 'generateAnswerV0';
+    expect(scheduled.activityTaskScheduledEventAttributes.activityType.name).toBe('processSms');
+    scheduled.activityTaskScheduledEventAttributes.activityType.name = 'processSmsV0';
 
     await expect(replay(JSON.stringify(history))).rejects.toBeInstanceOf(DeterminismViolationError);
   });

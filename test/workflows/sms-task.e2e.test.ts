@@ -52,13 +52,13 @@ describe('smsTask: text the number, get an AI answer', () => {
     expect(markers).toHaveLength(0);
     const upserts = (history.events ?? []).filter((e) => e.upsertWorkflowSearchAttributesEventAttributes);
     expect(upserts).toHaveLength(1);
-    // From version 2 the AI activity sends the answer itself: one local activity in all (beginTask,
-    // its marker before the AI call) and nothing after the activity but the final status and the end.
+    // From version 3 one remote activity runs the whole round: no local activity (no marker), the
+    // one-activity workflow's 11 events plus the final status.
     const events = history.events ?? [];
-    expect(events.filter((e) => e.markerRecordedEventAttributes)).toHaveLength(1);
-    const answeredAt = events.findIndex((e) => e.activityTaskCompletedEventAttributes);
-    expect(events.slice(answeredAt + 1).filter((e) => e.markerRecordedEventAttributes)).toHaveLength(0);
-    expect(events).toHaveLength(13);
+    expect(events.filter((e) => e.markerRecordedEventAttributes)).toHaveLength(0);
+    const activities = events.filter((e) => e.activityTaskScheduledEventAttributes);
+    expect(activities.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)).toEqual(['processSms']);
+    expect(events).toHaveLength(12);
     const described = await stack.handle(sent.sid).describe();
     expect(described.typedSearchAttributes.get(SMS_STATUS)).toBe('COMPLETED');
     expect(described.searchAttributes.SmsCategory).toEqual(['coding']);
