@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ephemeralPorts, freePort } from '../../infra/ports.js';
 
 const listen = (port: number) =>
@@ -21,6 +21,23 @@ describe('freePort', () => {
       const server = await listen(port);
       await new Promise((r) => server.close(r));
     }
+  });
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it("never gives 10080, a port fetch() refuses (the Fetch standard's bad ports)", async () => {
+    // fetch refuses it before connecting, whatever listens there
+    await expect(fetch('http://127.0.0.1:10080/')).rejects.toMatchObject({ cause: { message: 'bad port' } });
+    // Given the random pick landing on 10080 first
+    const span = ephemeralPorts().min - 10_000;
+    let calls = 0;
+    vi.spyOn(Math, 'random').mockImplementation(() => (calls++ === 0 ? 80.5 / span : 0.5));
+    // Then another port comes back
+    const port = await freePort();
+    expect(calls).toBeGreaterThan(1);
+    expect(port).not.toBe(10_080);
   });
 
   it('never gives a port something listens on', async () => {
