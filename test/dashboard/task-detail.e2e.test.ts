@@ -28,6 +28,9 @@ describe('dashboard: Task detail in Chromium', () => {
     // The Temporal side: the run is still open, waiting for the signal, with its failed activity.
     const temporal = page.locator('section[aria-labelledby="temporal-title"]');
     await temporal.getByText('RUNNING').waitFor();
+    // Its one activity failed, then the failure was recorded by a local activity (a quick step).
+    const summary = (await temporal.locator('p').first().textContent())?.replace(/\s+/g, ' ').trim();
+    expect(summary).toMatch(/^Run RUNNING · \d+ history events · 1 quick step \(a local activity\)$/);
     expect(await temporal.getByRole('link', { name: 'Open this run in the Temporal UI' }).getAttribute('href')).toMatch(
       new RegExp(`/workflows/sms-${sid}$`),
     );
@@ -49,6 +52,20 @@ describe('dashboard: Task detail in Chromium', () => {
     expect(signalled?.metadata).toMatchObject({ actor: { role: 'ops' }, reason: 'OpenAI key rotated' });
     await screenshot(page, 'task-detail');
     expect(cspErrors(errors)).toEqual([]);
+  });
+
+  it('an answered task: its Temporal run in brief, one activity and no quick step', async () => {
+    dash.stack.openai.knobs.heal();
+    const { sid } = await dash.stack.sendSms({ from: nextPhone(), body: QUESTION });
+    expect(await dash.stack.handle(sid).result()).toEqual({ outcome: 'answered' });
+    const ops = await dash.account('ops');
+    const { page } = await dash.newPage();
+    await dash.signIn(page, ops, `/tasks/${sid}`);
+    const temporal = page.locator('section[aria-labelledby="temporal-title"]');
+    await temporal.getByText('COMPLETED', { exact: true }).waitFor();
+    const summary = (await temporal.locator('p').first().textContent())?.replace(/\s+/g, ' ').trim();
+    expect(summary).toMatch(/^Run COMPLETED · 12 history events$/);
+    expect(await temporal.getByRole('cell', { name: 'processSms' }).count()).toBe(1);
   });
 
   it('an analyst sees the timeline with masked numbers, no message text and no Retry, at 360 px', async () => {
