@@ -33,7 +33,7 @@ import { type RecordedEvent, WrongExpectedVersionError } from '../eventstore/por
 import { aiPrices, fallbackModelFor, quotaPolicy, replyDestinations } from '../infra/config.js';
 import { withheldOutcome } from '../workflows/outcomes.js';
 import type { SmsTaskInput, SmsTaskOutcome, SmsTaskStep } from '../workflows/types.js';
-import { workflowIdFor } from '../workflows/types.js';
+import { stepNamedIn, workflowIdFor } from '../workflows/types.js';
 import { alertAgentWanted } from './agent-alert.js';
 import { AiCallError } from './ai-client.js';
 import type { ActivityDeps } from './deps.js';
@@ -792,8 +792,8 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
        */
       async generateAnswer(params: AnswerRequest): Promise<AnswerResult> {
         const { input, round } = params;
-        // A failure here names its own step when it has one (media), else the workflow's ('ai').
-        const answer = await answerOnce(params);
+        // A failure names its own step when it has one (media), else 'ai'.
+        const answer = await atStep('ai', () => answerOnce(params), { unlessNamed: true });
         if (!params.andReply) return answer;
         // A send that hangs is noticed at the heartbeat timeout, as a hanging model call is.
         const beat = setInterval(() => heartbeat(), 5_000);
@@ -830,12 +830,12 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
             const { outcome } = await finishTask({ input, round, reply: start.reply, outcome: start.outcome });
             return { outcome, category };
           }
-          // The AI call's failures name no step of their own (the workflow's 'ai' did): say it here.
-          const done = await atStep(
-            'ai',
-            () => combined.generateAnswer({ input, classification: start.classification, round, andReply: true }),
-            { unlessNamed: true },
-          );
+          const done = await combined.generateAnswer({
+            input,
+            classification: start.classification,
+            round,
+            andReply: true,
+          });
           if (done.outcome === undefined) throw new TypeError('generateAnswer with andReply returned no outcome');
           return { outcome: done.outcome, category };
         } finally {
@@ -918,8 +918,7 @@ async function atStep<T>(step: SmsTaskStep, run: () => Promise<T>, options?: { u
 }
 
 function namesStep(error: unknown): boolean {
-  const details = error instanceof ApplicationFailure ? (error.details ?? []) : [];
-  return details.some((d) => typeof d === 'object' && d !== null && typeof (d as StepDetail).step === 'string');
+  return error instanceof ApplicationFailure && stepNamedIn(error.details) !== undefined;
 }
 
 const sentResult = (data: ReplySent['data'], fullLength: number): ReplyResult => ({

@@ -26,6 +26,7 @@ import {
   type SmsTaskOutcome,
   type SmsTaskStatus,
   type SmsTaskStep,
+  stepNamedIn,
 } from './types.js';
 
 export const retrySignal = defineSignal<[RetryRequest?]>('retry');
@@ -178,12 +179,7 @@ function attemptsOf(error: unknown, cause: Error, step: string, answerAndReply: 
 
 /** The step a combined activity names in its failure (activities/sms-task.ts, atStep). */
 function stepOf(cause: Error): string | undefined {
-  const details = cause instanceof ApplicationFailure ? (cause.details ?? []) : [];
-  const named = details.findLast(
-    (d): d is { step: string } =>
-      typeof d === 'object' && d !== null && typeof (d as { step?: unknown }).step === 'string',
-  );
-  return named?.step;
+  return cause instanceof ApplicationFailure ? stepNamedIn(cause.details) : undefined;
 }
 
 /**

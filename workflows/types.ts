@@ -76,6 +76,18 @@ export interface RetryRequest {
   requestedBy?: string;
 }
 
+/**
+ * The step a failure's details name (the last one that does): a combined activity's failures say
+ * which of its steps failed (activities/sms-task.ts, atStep), the media step says its own.
+ */
+export function stepNamedIn(details: readonly unknown[] | null | undefined): string | undefined {
+  const named = (details ?? []).findLast(
+    (d): d is { step: string } =>
+      typeof d === 'object' && d !== null && typeof (d as { step?: unknown }).step === 'string',
+  );
+  return named?.step;
+}
+
 /** The SmsStatus search attribute: the starter sets PROCESSING at start, the workflow the rest. */
 export const SMS_STATUS = defineSearchAttributeKey('SmsStatus', SearchAttributeType.KEYWORD);
 
