@@ -5,9 +5,9 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../support/processes.js';
 
-/** Runs 34 and 46's `npm run bench -- --json` output (README's runs table), as the bench wrote it. */
+/** Runs 34 and 47's `npm run bench -- --json` output (README's runs table), as the bench wrote it. */
 const RUN_34 = path.join(ROOT, 'test/fixtures/bench-run-34.json');
-const RUN_46 = path.join(ROOT, 'test/fixtures/bench-run-46.json');
+const RUN_47 = path.join(ROOT, 'test/fixtures/bench-run-47.json');
 const WAITING = 'Ingest: cores used / cores waiting on a run queue';
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'bench-report-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -50,9 +50,9 @@ describe('npm run bench -- --report', () => {
     const older = reportOf(RUN_34);
     expect(older.status, older.stderr).toBe(0);
     expect(older.stdout).not.toContain(WAITING);
-    const out = reportOf(RUN_46);
+    const out = reportOf(RUN_47);
     expect(out.status, out.stderr).toBe(0);
-    const saved = JSON.parse(readFileSync(RUN_46, 'utf8')) as {
+    const saved = JSON.parse(readFileSync(RUN_47, 'utf8')) as {
       ingest: { ours: { load: string }; cpu: { api: number }; waiting: Record<string, number> & { api: number } }[];
     };
     const lines = out.stdout.split('\n');
@@ -73,7 +73,7 @@ describe('npm run bench -- --report', () => {
     expect(older.stdout).toContain(
       'End to end: webhook to reply at the fake Twilio (1 local + 1 remote activity, 13 history events',
     );
-    const out = reportOf(RUN_46);
+    const out = reportOf(RUN_47);
     expect(out.stdout).toContain(
       'End to end: webhook to reply at the fake Twilio (1 remote activity, 12 history events',
     );
