@@ -4,6 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from './logger.js';
 import { freePort } from './ports.js';
+import { isAlive } from './processes.js';
 
 export interface RunningPostgres {
   url: string;
@@ -134,15 +135,6 @@ async function stopLeftoverServer(dataDir: string, logger?: Logger): Promise<voi
   logger?.warn({ pid }, 'stopping a PostgreSQL server left running by an earlier run');
   process.kill(pid, 'SIGINT');
   for (let i = 0; i < 100 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Creates a database if it does not exist yet; returns its URL. */

@@ -1,11 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { Logger } from './logger.js';
 import { freePort, isPortOpen, waitForPort } from './ports.js';
+import { argumentsOf, isAlive } from './processes.js';
 
 /** The custom search attributes the workflows set; registered on every dev server we start. */
 export const SEARCH_ATTRIBUTES = { SmsStatus: 'Keyword', SmsCategory: 'Keyword' } as const;
@@ -85,6 +86,7 @@ export async function startTemporalDevServer(options: StartTemporalOptions = {})
     if (options.allowDownload) return startDownloadedServer(options, await pickPort(), uiPort, found.tried);
     throw new TemporalCliNotFound(found.tried);
   }
+  if (options.dbFile) await stopLeftoverServer(options.dbFile, options.logger);
   // Ports picked here are free when picked, not when the server binds them: with many servers
   // starting at once (parallel tests), another may take one first. The CLI then exits at once,
   // while the port answers for the other server; so a start counts only once our process has
@@ -100,6 +102,44 @@ export async function startTemporalDevServer(options: StartTemporalOptions = {})
 }
 
 class ExitedAtStartup extends Error {}
+
+/** Where a server on a given store keeps its pid while it runs. */
+const pidFileOf = (dbFile: string) => `${dbFile}.pid`;
+
+function readPidFile(dbFile: string): number | undefined {
+  try {
+    const pid = Number.parseInt(readFileSync(pidFileOf(dbFile), 'utf8'), 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A server that an earlier run left holding this store (that run was killed before it could stop
+ * it: SIGKILL, the OOM killer) still holds its ports, and on fresh ports ours would share the
+ * SQLite file with it: it is stopped first, found by the pid file it left. Only a `temporal server
+ * start-dev` on this very file is stopped; a pid since reused by another process is left alone.
+ */
+async function stopLeftoverServer(dbFile: string, logger?: Logger): Promise<void> {
+  const pid = readPidFile(dbFile);
+  if (pid === undefined) return;
+  const args = isAlive(pid) ? argumentsOf(pid) : undefined;
+  if (args?.includes('start-dev') && args.includes(dbFile)) {
+    logger?.warn({ pid, dbFile }, 'stopping a Temporal dev server left running by an earlier run');
+    // It leads its own process group (spawned detached): the group takes its children too.
+    const signal = (name: NodeJS.Signals) => {
+      try {
+        process.kill(-pid, name);
+      } catch {}
+    };
+    signal('SIGTERM');
+    for (let i = 0; i < 100 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+    if (isAlive(pid)) signal('SIGKILL');
+    for (let i = 0; i < 50 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+  }
+  rmSync(pidFileOf(dbFile), { force: true });
+}
 
 async function startOnce(
   cliPath: string,
@@ -145,17 +185,23 @@ async function startOnce(
   // Own process group: a terminal Ctrl-C reaches only us, and we stop the server in order.
   const child = spawn(cliPath, args, { stdio: ['ignore', out, out], detached: true });
   if (child.pid) options.onSpawn?.(child.pid);
+  // A given store outlives us: should we die without stopping the server, the next start finds it.
+  if (options.dbFile && child.pid) writeFileSync(pidFileOf(dbFile), String(child.pid));
   const spawnedAt = Date.now();
-  const removeScratch = () => scratch && rmSync(scratch, { recursive: true, force: true });
+  // Once the server is gone: its scratch store, or the pid file of a given one (if still its own).
+  const removeLeftovers = () => {
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+    else if (child.pid && readPidFile(dbFile) === child.pid) rmSync(pidFileOf(dbFile), { force: true });
+  };
   const exited = new Promise<number | null>((resolve) =>
     child.once('exit', (code) => {
-      removeScratch();
+      removeLeftovers();
       resolve(code);
     }),
   );
   const killOnExit = () => {
     child.kill('SIGKILL');
-    removeScratch();
+    removeLeftovers();
   };
   process.once('exit', killOnExit);
   const address = `127.0.0.1:${port}`;

@@ -1,8 +1,9 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { isAlive } from '../../infra/processes.js';
 import { startTemporalDevServer } from '../../infra/temporal-dev-server.js';
 
 describe('the Temporal dev server launcher', () => {
@@ -51,4 +52,43 @@ describe('the Temporal dev server launcher', () => {
     expect(existsSync(path.dirname(scratchFile as string))).toBe(false);
     expect(existsSync(given)).toBe(true);
   }, 90_000);
+
+  it('stops a server an earlier run left on the same store (killed before it could stop it), and nothing else a stale pid file names', async () => {
+    const dbFile = path.join(dir, 'left', 'temporal.db');
+    let leftPid = 0;
+    // As a killed `npm run dev` leaves it: the server running, its pid file there, nobody to stop it.
+    const left = await startTemporalDevServer({
+      headless: true,
+      logFile: path.join(dir, 'left.log'),
+      dbFile,
+      onSpawn: (pid) => {
+        leftPid = pid;
+      },
+    });
+    expect(readFileSync(`${dbFile}.pid`, 'utf8')).toBe(String(leftPid));
+    const leftPort = Number(left.address.split(':')[1]);
+    // The next start on that store, asking for the port the leftover holds.
+    const next = await startTemporalDevServer({
+      headless: true,
+      logFile: path.join(dir, 'next.log'),
+      dbFile,
+      port: leftPort,
+    });
+    try {
+      expect(isAlive(leftPid)).toBe(false);
+      expect(next.address).toBe(left.address);
+      expect(readFileSync(`${dbFile}.pid`, 'utf8')).not.toBe(String(leftPid));
+    } finally {
+      await next.stop();
+      await left.stop();
+    }
+    expect(existsSync(`${dbFile}.pid`)).toBe(false);
+
+    // A pid file whose pid now belongs to another process (here, this test's own): left running.
+    writeFileSync(`${dbFile}.pid`, String(process.pid));
+    const again = await startTemporalDevServer({ headless: true, logFile: path.join(dir, 'again.log'), dbFile });
+    await again.stop();
+    expect(isAlive(process.pid)).toBe(true);
+    expect(existsSync(`${dbFile}.pid`)).toBe(false);
+  }, 120_000);
 });
