@@ -413,17 +413,18 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
     const fallback = vision ? undefined : fallbackModelFor(config, classification.model);
     const { model, fallbackUsed } = modelForAttempt(attempt, vision?.model ?? classification.model, fallback);
     const started = performance.now();
-    // Long calls heartbeat, so a dead worker is noticed in seconds, not at the call's timeout.
-    const beat = setInterval(() => heartbeat(), 5_000);
     let completion: Awaited<ReturnType<typeof deps.ai.complete>>;
     try {
-      completion = await deps.ai.complete({
-        model,
-        messages,
-        // Generous: the prompt states the budget and fitToBudget enforces it; tokens only cap runaway answers.
-        maxTokens: maxCompletionTokens(config.REPLY_MAX_SEGMENTS),
-        signal: inActivity() ? Context.current().cancellationSignal : undefined,
-      });
+      // Long calls heartbeat, so a dead worker is noticed in seconds, not at the call's timeout.
+      completion = await whileBeating(() =>
+        deps.ai.complete({
+          model,
+          messages,
+          // Generous: the prompt states the budget and fitToBudget enforces it; tokens only cap runaway answers.
+          maxTokens: maxCompletionTokens(config.REPLY_MAX_SEGMENTS),
+          signal: inActivity() ? Context.current().cancellationSignal : undefined,
+        }),
+      );
     } catch (error) {
       if (!(error instanceof AiCallError)) throw error;
       const next = afterAiFailure({ kind: error.kind, attempt, maxCalls, hasFallback: fallback !== undefined });
@@ -434,8 +435,6 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
       }
       if (error.kind === 'rate_limited') throw retryAfter('AiRateLimited', error.message, error.retryAfterMs ?? 1_000);
       throw error;
-    } finally {
-      clearInterval(beat);
     }
     const text = normalizeReply(completion.text);
     const costUsd = estimateCostUsd(completion.model, completion.promptTokens, completion.completionTokens, prices);
@@ -796,18 +795,10 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
         const answer = await atStep('ai', () => answerOnce(params), { unlessNamed: true });
         if (!params.andReply) return answer;
         // A send that hangs is noticed at the heartbeat timeout, as a hanging model call is.
-        const beat = setInterval(() => heartbeat(), 5_000);
-        try {
-          const { outcome } = await finishTask({
-            input,
-            round,
-            reply: { kind: 'answer', text: answer.text },
-            outcome: 'answered',
-          });
-          return { ...answer, outcome };
-        } finally {
-          clearInterval(beat);
-        }
+        const { outcome } = await whileBeating(() =>
+          finishTask({ input, round, reply: { kind: 'answer', text: answer.text }, outcome: 'answered' }),
+        );
+        return { ...answer, outcome };
       },
 
       /**
@@ -820,27 +811,24 @@ export function createSmsTaskActivities(deps: ActivityDeps) {
        */
       async processSms(params: { input: SmsTaskInput; round: number }): Promise<ProcessResult> {
         const { input, round } = params;
-        // The quick steps and a send without the AI heartbeat too: a hang is noticed in seconds.
-        const beat = setInterval(() => heartbeat(), 5_000);
-        try {
-          const start = await combined.beginTask({ input, round });
-          const category = start.classification?.category;
-          if (start.next === 'done') return { outcome: start.outcome, category };
-          if (start.next === 'reply') {
-            const { outcome } = await finishTask({ input, round, reply: start.reply, outcome: start.outcome });
-            return { outcome, category };
-          }
-          const done = await combined.generateAnswer({
-            input,
-            classification: start.classification,
-            round,
-            andReply: true,
-          });
-          if (done.outcome === undefined) throw new TypeError('generateAnswer with andReply returned no outcome');
-          return { outcome: done.outcome, category };
-        } finally {
-          clearInterval(beat);
+        // The quick steps and a send without the AI heartbeat too (generateAnswer beats on its own):
+        // a hang is noticed in seconds.
+        const start = await whileBeating(() => combined.beginTask({ input, round }));
+        const category = start.classification?.category;
+        if (start.next === 'done') return { outcome: start.outcome, category };
+        if (start.next === 'reply') {
+          const { reply, outcome: planned } = start;
+          const { outcome } = await whileBeating(() => finishTask({ input, round, reply, outcome: planned }));
+          return { outcome, category };
         }
+        const done = await combined.generateAnswer({
+          input,
+          classification: start.classification,
+          round,
+          andReply: true,
+        });
+        if (done.outcome === undefined) throw new TypeError('generateAnswer with andReply returned no outcome');
+        return { outcome: done.outcome, category };
       },
     };
     return combined;
@@ -905,6 +893,16 @@ export type TaskStart =
 /** The step a failure carries in its details, so the workflow records which step of a combined activity failed. */
 export interface StepDetail {
   step: SmsTaskStep;
+}
+
+/** Runs `run`, heartbeating every 5 s until it settles (a hang is noticed at the heartbeat timeout). */
+async function whileBeating<T>(run: () => Promise<T>): Promise<T> {
+  const beat = setInterval(() => heartbeat(), 5_000);
+  try {
+    return await run();
+  } finally {
+    clearInterval(beat);
+  }
 }
 
 /** Runs a step, naming it in its failure; `unlessNamed` keeps a step an inner one named already. */
